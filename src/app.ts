@@ -1,0 +1,56 @@
+// buildApp(config): the whole server as one Fastify instance. Plugins are registered here, in
+// order, so the request path reads top to bottom.
+import { randomUUID } from 'node:crypto'
+import Fastify, { type FastifyServerOptions } from 'fastify'
+import type { Config } from './config.js'
+import { loggerOptions } from './logger.js'
+import auth from './plugins/auth.js'
+import db from './plugins/db.js'
+import graphql from './plugins/graphql.js'
+import health from './plugins/health.js'
+import redis from './plugins/redis.js'
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+export const GRAPHQL_PATH = '/graphql'
+
+export interface BuildOptions {
+  /** a logger instance or pino options; defaults to loggerOptions(config) */
+  logger?: FastifyServerOptions['loggerInstance'] | FastifyServerOptions['logger']
+}
+
+export async function buildApp (config: Config, opts: BuildOptions = {}) {
+  const logger = opts.logger ?? loggerOptions(config)
+  const app = Fastify({
+    ...(logger && typeof (logger as { child?: unknown }).child === 'function'
+      ? { loggerInstance: logger as FastifyServerOptions['loggerInstance'] }
+      : { logger: logger as FastifyServerOptions['logger'] }),
+    // Keep a valid incoming x-request-id (from the load balancer or client), else make one.
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id']
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
+    },
+    trustProxy: config.TRUST_PROXY,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    // Server timeouts: a slow client cannot hold a socket forever.
+    requestTimeout: config.QUERY_TIMEOUT_MS + 5000,
+    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
+    connectionTimeout: config.QUERY_TIMEOUT_MS + 10000,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true }
+  })
+  app.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
+
+  // 1. shared services
+  await app.register(db, { config })
+  await app.register(redis, { config })
+  // 2. routes outside GraphQL
+  await app.register(health, { config })
+  // 3. who is calling
+  await app.register(auth, { config, path: GRAPHQL_PATH })
+  // 4. GraphQL
+  await app.register(graphql, { config, path: GRAPHQL_PATH })
+  return app
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>

@@ -1,0 +1,182 @@
+// The only module that reads the environment. Every variable is one zod entry whose
+// .describe() is its documentation; `.env.example` is checked against this schema by a test.
+import { existsSync, readFileSync } from 'node:fs'
+import { parseEnv } from 'node:util'
+import { z } from 'zod'
+
+const bool = z.enum(['true', 'false', '1', '0', 'on', 'off', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'on' || v === 'yes')
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max)
+const list = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+const url = (protocols: string[]) => z.string().refine((v) => {
+  try { return protocols.includes(new URL(v).protocol) } catch { return false }
+}, { message: `must be a URL starting with ${protocols.join(' or ')}//` })
+
+export const schema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development')
+    .describe('development, test or production; production refuses unsafe settings'),
+  HOST: z.string().min(1).default('127.0.0.1').describe('listen address (the container sets 0.0.0.0)'),
+  PORT: int(0, 65535).default(8000).describe('listen port'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
+    .describe('pino log level'),
+  DATABASE_URL: url(['postgres:', 'postgresql:']).optional()
+    .describe('PostgreSQL connection string; unset = embedded PGlite under .data/ (refused in production)'),
+  DATABASE_POOL_MIN: int(0, 1000).default(2).describe('connections the pool keeps open'),
+  DATABASE_POOL_MAX: int(1, 1000).default(20).describe('most connections the pool opens'),
+  DATABASE_CONNECT_TIMEOUT_MS: int(1).default(5000)
+    .describe('how long a request waits for a pool connection before failing'),
+  DATABASE_IDLE_TIMEOUT_MS: int(0).default(10000).describe('idle pool connections above the minimum close after this'),
+  DATABASE_PREPARED_STATEMENTS: bool.default(true)
+    .describe('named prepared statements for hot queries; turn off behind a PgBouncer older than 1.21 in transaction mode'),
+  DATABASE_SSL_CA_FILE: z.string().optional()
+    .describe('CA certificate (PEM) that the PostgreSQL server certificate must chain to; use with sslmode in DATABASE_URL'),
+  EMBEDDED_DATABASE_DIR: z.string().min(1).default('.data/pglite')
+    .describe('where the embedded PostgreSQL keeps its files when DATABASE_URL is unset'),
+  QUERY_TIMEOUT_MS: int(1).default(30000)
+    .describe('PostgreSQL statement_timeout and the GraphQL execution deadline'),
+  READY_CHECK_TIMEOUT_MS: int(1).default(1000).describe('how long /ready waits for the database check'),
+  KEEP_ALIVE_TIMEOUT_MS: int(1).default(72000)
+    .describe('HTTP keep-alive timeout; keep it above the load balancer idle timeout'),
+  REDIS_URL: url(['redis:', 'rediss:']).optional()
+    .describe('Redis for cache, rate limits and persisted queries; unset = in-process (refused in production)'),
+  REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{0,64}$/).default('bastion:')
+    .describe('prefix of every Redis key and channel, so services (or test runs) can share one Redis'),
+  REDIS_COMMAND_TIMEOUT_MS: int(1).default(50)
+    .describe('per Redis command, never beyond the remaining request deadline'),
+  CACHE_TTL_SECONDS: int(0).default(30).describe('default resolver cache TTL; 0 turns the cache off'),
+  MAX_QUERY_DEPTH: int(0).default(10).describe('deepest selection allowed (root field = 0); 0 disables'),
+  MAX_QUERY_COMPLEXITY: int(0).default(1000)
+    .describe('highest cost allowed (list fields multiply by their limit); 0 disables'),
+  MAX_ALIASES: int(0).default(15).describe('most aliases per document; 0 disables'),
+  MAX_TOKENS: int(0).default(2000).describe('most lexical tokens per document; 0 disables'),
+  MAX_DIRECTIVES: int(0).default(50).describe('most directives per document; 0 disables'),
+  MAX_BATCH: int(0).default(0).describe('operations per batched request; 0 = batching off'),
+  BODY_LIMIT_BYTES: int(1).default(1048576).describe('request body limit (413 above)'),
+  RATE_LIMIT_MAX: int(0).default(100).describe('requests per client per window; 0 disables'),
+  RATE_LIMIT_WINDOW_MS: int(1).default(60000).describe('rate-limit window'),
+  RATE_LIMIT_POINTS: int(0).default(10000)
+    .describe('complexity points per client per window (cost budget); 0 disables'),
+  CORS_ORIGINS: list.default([])
+    .describe('comma-separated allowed origins; empty = no cross-origin access; * refused in production'),
+  JWT_SECRET: z.string().optional()
+    .describe('HS256 secret, at least 32 characters; required in production (a dev value is used elsewhere)'),
+  JWT_ISSUER: z.string().optional().describe('expected iss claim, checked when set'),
+  JWT_AUDIENCE: z.string().optional().describe('expected aud claim, checked when set'),
+  GRAPHIQL: bool.optional().describe('serve GraphiQL at /graphiql; on outside production, refused in production'),
+  INTROSPECTION: bool.optional().describe('allow introspection; on outside production, refused in production'),
+  TRUST_PROXY: bool.default(false).describe('honour X-Forwarded-* from a load balancer'),
+  FORCE_HTTPS: bool.optional()
+    .describe('with TRUST_PROXY, redirect X-Forwarded-Proto: http to https; on in production'),
+  SENTRY_DSN: url(['http:', 'https:']).optional().describe('Sentry DSN for error tracking; unset = off'),
+  PERSISTED_QUERIES: z.enum(['off', 'automatic', 'only']).default('off')
+    .describe('off, automatic (APQ shared through Redis) or only (trusted documents)'),
+  PERSISTED_QUERIES_FILE: z.string().default('persisted-queries.json')
+    .describe('trusted documents (hash -> query) loaded at start-up when PERSISTED_QUERIES=only'),
+  SLOW_QUERY_MS: int(0).default(500).describe('database statements slower than this are logged at warn'),
+  METRICS_TOKEN: z.string().min(16).optional()
+    .describe('when set, /metrics needs Authorization: Bearer <token> (at least 16 characters)'),
+  METRICS_OPERATION_NAMES_MAX: int(0).default(100)
+    .describe('distinct operation names kept as metric label values; later ones are other'),
+  SHUTDOWN_DELAY_MS: int(0).optional()
+    .describe('after SIGTERM, keep serving (while /ready says 503) this long; 5000 in production, else 0'),
+  SHUTDOWN_GRACE_MS: int(1).default(20000).describe('hard stop this long after SIGTERM'),
+  IDEMPOTENCY_TTL_HOURS: int(1).default(24).describe('how long an Idempotency-Key and its result are kept'),
+  MIGRATION_DATABASE_URL: url(['postgres:', 'postgresql:']).optional()
+    .describe('owner role for migrations; defaults to DATABASE_URL'),
+  READ_ONLY: bool.default(false).describe('mutations fail fast with SERVICE_READ_ONLY; queries keep working')
+})
+
+type Raw = z.output<typeof schema>
+export type Config = Readonly<Omit<Raw, 'GRAPHIQL' | 'INTROSPECTION' | 'FORCE_HTTPS' | 'SHUTDOWN_DELAY_MS'> & {
+  GRAPHIQL: boolean
+  INTROSPECTION: boolean
+  FORCE_HTTPS: boolean
+  SHUTDOWN_DELAY_MS: number
+  JWT_SECRET: string
+  isProduction: boolean
+  /** DATABASE_URL unset: the embedded PGlite serves the pool. */
+  embeddedDatabase: boolean
+  /** development only: apply migrations (and seed an empty embedded database) at start-up */
+  migrateOnStart: boolean
+}>
+
+/** Variables whose value may come from a file named by NAME_FILE (Docker and Kubernetes secrets). */
+export const FILE_VARIABLES = ['JWT_SECRET', 'DATABASE_URL', 'MIGRATION_DATABASE_URL', 'REDIS_URL', 'SENTRY_DSN', 'METRICS_TOKEN'] as const
+
+const DEV_JWT_SECRET = 'bastion-development-secret-not-for-production'
+
+export class ConfigError extends Error {
+  constructor (readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+function productionProblems (c: Config, raw: Record<string, string | undefined>): string[] {
+  const p: string[] = []
+  if (!c.DATABASE_URL) p.push('DATABASE_URL: required in production (the embedded database is for development)')
+  if (!c.REDIS_URL) p.push('REDIS_URL: required in production (in-process cache and rate limits are per instance)')
+  if (!raw.JWT_SECRET) p.push('JWT_SECRET: required in production (at least 32 characters)')
+  if (c.CORS_ORIGINS.includes('*')) p.push('CORS_ORIGINS: * is refused in production; list the allowed origins')
+  if (c.GRAPHIQL) p.push('GRAPHIQL: must be off in production')
+  if (c.INTROSPECTION) p.push('INTROSPECTION: must be off in production')
+  for (const name of ['MAX_QUERY_DEPTH', 'MAX_QUERY_COMPLEXITY', 'MAX_ALIASES', 'MAX_TOKENS', 'MAX_DIRECTIVES', 'RATE_LIMIT_MAX', 'RATE_LIMIT_POINTS'] as const) {
+    if (c[name] === 0) p.push(`${name}: 0 disables a protection; production needs a limit`)
+  }
+  return p
+}
+
+function readFileVariables (env: Record<string, string | undefined>, problems: string[]): Record<string, string | undefined> {
+  const out = { ...env }
+  for (const name of FILE_VARIABLES) {
+    const file = env[`${name}_FILE`]
+    if (!file) continue
+    if (env[name]) { problems.push(`${name}: set both ${name} and ${name}_FILE; keep one`); continue }
+    try {
+      out[name] = readFileSync(file, 'utf8').replace(/\r?\n$/, '')
+    } catch (err) {
+      problems.push(`${name}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`)
+    }
+  }
+  return out
+}
+
+/** Parse and check an environment; throws ConfigError listing every problem. */
+export function loadConfig (env: Record<string, string | undefined> = readEnvironment()): Config {
+  const problems: string[] = []
+  // Empty strings mean "unset", as in most .env files.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''))
+  const raw = readFileVariables(cleaned, problems)
+  const parsed = schema.safeParse(raw)
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.')}: ${issue.message}`)
+    throw new ConfigError(problems)
+  }
+  const v = parsed.data
+  const isProduction = v.NODE_ENV === 'production'
+  const config: Config = {
+    ...v,
+    GRAPHIQL: v.GRAPHIQL ?? !isProduction,
+    INTROSPECTION: v.INTROSPECTION ?? !isProduction,
+    FORCE_HTTPS: v.FORCE_HTTPS ?? isProduction,
+    SHUTDOWN_DELAY_MS: v.SHUTDOWN_DELAY_MS ?? (isProduction ? 5000 : 0),
+    JWT_SECRET: v.JWT_SECRET ?? DEV_JWT_SECRET,
+    isProduction,
+    embeddedDatabase: !v.DATABASE_URL,
+    migrateOnStart: v.NODE_ENV === 'development'
+  }
+  if (v.JWT_SECRET !== undefined && v.JWT_SECRET.length < 32) problems.push('JWT_SECRET: must be at least 32 characters')
+  if (v.DATABASE_POOL_MIN > v.DATABASE_POOL_MAX) problems.push('DATABASE_POOL_MIN: must not exceed DATABASE_POOL_MAX')
+  if (v.SHUTDOWN_DELAY_MS !== undefined && v.SHUTDOWN_DELAY_MS >= v.SHUTDOWN_GRACE_MS) {
+    problems.push('SHUTDOWN_DELAY_MS: must be shorter than SHUTDOWN_GRACE_MS')
+  }
+  if (isProduction) problems.push(...productionProblems(config, raw))
+  if (problems.length > 0) throw new ConfigError(problems)
+  return Object.freeze(config)
+}
+
+/** process.env, with a `.env` file in the working directory filling what the environment leaves unset. */
+export function readEnvironment (): Record<string, string | undefined> {
+  const fromFile = existsSync('.env') ? parseEnv(readFileSync('.env', 'utf8')) : {}
+  return { ...fromFile, ...process.env }
+}

@@ -1,0 +1,88 @@
+// One pg Pool behind a small interface: every statement goes through query(), which names it
+// (a prepared statement on real PostgreSQL), times it and tells the observers (metrics, slow log).
+import pg from 'pg'
+import type { PoolClient, QueryResult, QueryResultRow } from 'pg'
+
+export interface Queryable {
+  query<R extends QueryResultRow = QueryResultRow> (name: string, text: string, values?: unknown[]): Promise<QueryResult<R>>
+}
+
+export interface QueryEvent { name: string, text: string, durationMs: number, error?: Error }
+
+export interface Database extends Queryable {
+  readonly pool: pg.Pool
+  /** Runs fn in one transaction. With the embedded database, never await another pool query inside it. */
+  transaction<T> (fn: (tx: Queryable) => Promise<T>): Promise<T>
+  onQuery (observer: (event: QueryEvent) => void): void
+  close (): Promise<void>
+}
+
+export interface DatabaseOptions {
+  connection: string | pg.ClientConfig
+  min: number
+  max: number
+  connectTimeoutMs: number
+  idleTimeoutMs: number
+  statementTimeoutMs: number
+  /** Named (server-side prepared) statements; off for the embedded database, which cannot keep them. */
+  preparedStatements: boolean
+  applicationName?: string
+  ssl?: pg.ClientConfig['ssl']
+  onIdleError: (err: Error) => void
+}
+
+export function createDatabase (opts: DatabaseOptions): Database {
+  const base = typeof opts.connection === 'string' ? { connectionString: opts.connection } : opts.connection
+  const pool = new pg.Pool({
+    ...base,
+    ...(opts.ssl ? { ssl: opts.ssl } : {}),
+    min: opts.min,
+    max: opts.max,
+    connectionTimeoutMillis: opts.connectTimeoutMs,
+    idleTimeoutMillis: opts.idleTimeoutMs,
+    statement_timeout: opts.statementTimeoutMs,
+    application_name: opts.applicationName ?? 'bastion',
+    keepAlive: true
+  })
+  // An idle client that loses its server emits 'error' on the pool; unhandled, it would crash the process.
+  pool.on('error', opts.onIdleError)
+  const observers: Array<(e: QueryEvent) => void> = []
+
+  function run<R extends QueryResultRow> (client: pg.Pool | PoolClient, name: string, text: string, values?: unknown[]) {
+    const config: pg.QueryConfig = opts.preparedStatements ? { name, text, values } : { text, values }
+    if (observers.length === 0) return client.query<R>(config)
+    const start = performance.now()
+    return client.query<R>(config).then((result) => {
+      notify({ name, text, durationMs: performance.now() - start })
+      return result
+    }, (error: Error) => {
+      notify({ name, text, durationMs: performance.now() - start, error })
+      throw error
+    })
+  }
+
+  function notify (event: QueryEvent) {
+    for (const o of observers) o(event)
+  }
+
+  return {
+    pool,
+    query: (name, text, values) => run(pool, name, text, values),
+    async transaction (fn) {
+      const client = await pool.connect()
+      try {
+        await client.query('BEGIN')
+        const result = await fn({ query: (name, text, values) => run(client, name, text, values) })
+        await client.query('COMMIT')
+        return result
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {})
+        throw err
+      } finally {
+        client.release()
+      }
+    },
+    onQuery (observer) { observers.push(observer) },
+    async close () { await pool.end() }
+  }
+}

@@ -1,0 +1,25 @@
+// `npm run migrate [-- --dry-run] [-- --down [--count N]]` against MIGRATION_DATABASE_URL (or DATABASE_URL).
+import { parseArgs } from 'node:util'
+import { ConfigError, loadConfig } from '../config.js'
+import { migrate } from './migrate.js'
+
+const { values } = parseArgs({ options: { 'dry-run': { type: 'boolean', default: false }, down: { type: 'boolean', default: false }, count: { type: 'string' } } })
+try {
+  const config = loadConfig()
+  const url = config.MIGRATION_DATABASE_URL ?? config.DATABASE_URL
+  if (!url) {
+    process.stderr.write('npm run migrate needs DATABASE_URL or MIGRATION_DATABASE_URL (the embedded database migrates itself on start)\n')
+    process.exit(1)
+  }
+  const ran = await migrate({
+    connection: url,
+    direction: values.down ? 'down' : 'up',
+    count: values.count === undefined ? undefined : Number(values.count),
+    dryRun: values['dry-run'],
+    log: (msg) => process.stdout.write(`${msg}\n`)
+  })
+  process.stdout.write(`${values['dry-run'] ? 'would run' : 'ran'} ${ran.length} migration(s)${ran.length ? ': ' + ran.map((m) => m.name).join(', ') : ''}\n`)
+} catch (err) {
+  process.stderr.write(`${err instanceof ConfigError ? err.message : (err as Error).stack}\n`)
+  process.exit(1)
+}

@@ -1,0 +1,36 @@
+// Migrations with node-pg-migrate (SQL files in migrations/). https://salsita.github.io/node-pg-migrate/
+import { runner } from 'node-pg-migrate'
+import pg from 'pg'
+import { MIGRATIONS_DIR } from '../paths.js'
+
+export interface MigrateOptions {
+  connection: string | pg.ClientConfig
+  direction?: 'up' | 'down'
+  /** how many to run; default all up, one down */
+  count?: number
+  dryRun?: boolean
+  log?: (msg: string) => void
+}
+
+export async function migrate (opts: MigrateOptions) {
+  const client = new pg.Client(typeof opts.connection === 'string' ? { connectionString: opts.connection } : opts.connection)
+  await client.connect()
+  try {
+    const log = opts.log ?? (() => {})
+    return await runner({
+      dbClient: client,
+      dir: MIGRATIONS_DIR,
+      migrationsTable: 'pgmigrations',
+      direction: opts.direction ?? 'up',
+      count: opts.count ?? (opts.direction === 'down' ? 1 : Infinity),
+      dryRun: opts.dryRun ?? false,
+      checkOrder: true,
+      singleTransaction: true,
+      // verbose: the SQL of each step goes to debug, which is how --dry-run shows its plan
+      verbose: true,
+      logger: { debug: log, info: log, warn: log, error: log }
+    })
+  } finally {
+    await client.end()
+  }
+}

@@ -1,0 +1,37 @@
+// All SQL for posts.
+import type { Queryable } from '../database.js'
+
+export interface PostRow { id: string, title: string, body: string, createdAt: string, authorId: string }
+
+const COLUMNS = `p.id::text AS id, p.title, p.body, p.author_id::text AS "authorId",
+  to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "createdAt"`
+
+export function postsRepository (db: Queryable) {
+  return {
+    async findById (id: string): Promise<PostRow | null> {
+      const { rows } = await db.query<PostRow>('posts_by_id', `SELECT ${COLUMNS} FROM posts p WHERE p.id = $1`, [id])
+      return rows[0] ?? null
+    },
+    async list (limit: number, offset: number): Promise<PostRow[]> {
+      const { rows } = await db.query<PostRow>('posts_list', `SELECT ${COLUMNS} FROM posts p ORDER BY p.id LIMIT $1 OFFSET $2`, [limit, offset])
+      return rows
+    },
+    /** The newest posts of each author, one statement for many authors (User.posts loader). */
+    async listByAuthors (authorIds: readonly string[], limit: number, offset: number): Promise<PostRow[]> {
+      const { rows } = await db.query<PostRow>('posts_by_authors', `
+        SELECT ${COLUMNS} FROM unnest($1::bigint[]) AS a(id)
+        CROSS JOIN LATERAL (
+          SELECT * FROM posts WHERE author_id = a.id ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3
+        ) p`, [authorIds, limit, offset])
+      return rows
+    },
+    async create (authorId: string, input: { title: string, body: string }): Promise<PostRow> {
+      const { rows } = await db.query<PostRow>('posts_create', `
+        INSERT INTO posts AS p (author_id, title, body) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
+      [authorId, input.title, input.body])
+      return rows[0]
+    }
+  }
+}
+
+export type PostsRepository = ReturnType<typeof postsRepository>

@@ -1,0 +1,35 @@
+// Authorization rules live in the schema as @auth(requires: USER | SELF | ADMIN) and are enforced
+// by mercurius-auth (https://github.com/mercurius-js/auth). This file is the one policy.
+import type { DirectiveNode, GraphQLResolveInfo } from 'graphql'
+import type { MercuriusAuthOptions } from 'mercurius-auth'
+import type { MercuriusContext } from 'mercurius'
+import { gqlError } from '../errors.js'
+
+const requirements = new WeakMap<DirectiveNode, string>()
+
+function required (ast: DirectiveNode): string {
+  let r = requirements.get(ast)
+  if (r === undefined) {
+    const arg = ast.arguments?.find((a) => a.name.value === 'requires')
+    r = arg && arg.value.kind === 'EnumValue' ? arg.value.value : 'USER'
+    requirements.set(ast, r)
+  }
+  return r
+}
+
+export function applyPolicy (ast: DirectiveNode, parent: { id?: string }, args: { id?: string }, ctx: MercuriusContext, info: GraphQLResolveInfo) {
+  const caller = ctx.caller
+  const onOperation = info.parentType.name === 'Mutation' || info.parentType.name === 'Query'
+  if (!caller) return onOperation ? gqlError('UNAUTHENTICATED', 'sign in to do this') : gqlError('FORBIDDEN')
+  if (caller.roles.includes('admin')) return true
+  const requires = required(ast)
+  if (requires === 'USER') return true
+  // SELF: the user the field belongs to (User.email) or the user the operation names (id argument).
+  if (requires === 'SELF' && (onOperation ? args.id : parent.id) === caller.sub) return true
+  return gqlError('FORBIDDEN')
+}
+
+export const authOptions = {
+  authDirective: 'auth',
+  applyPolicy
+} as unknown as MercuriusAuthOptions

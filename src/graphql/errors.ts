@@ -1,0 +1,89 @@
+// One formatter for every error a client sees: GraphQL results and Fastify errors alike.
+// Known codes pass through; anything else is an unexpected error: logged in full with the request
+// id, reported (Sentry), and in production masked as "Internal server error".
+import { GraphQLError } from 'graphql'
+import type { ExecutionResult } from 'graphql'
+import type { FastifyBaseLogger } from 'fastify'
+import { ERRORS, KNOWN_CODES, type ErrorCode } from '../errors.js'
+
+export interface FormatterOptions {
+  /** hide unexpected errors' messages (production) */
+  mask: boolean
+  /** remove graphql's "Did you mean ...?" hints, which leak the schema (production) */
+  hideSuggestions: boolean
+  /** called once per unexpected error (error tracking) */
+  report?: (err: unknown, ctx: FormatContext) => void
+}
+
+export interface FormatContext {
+  reply?: { request: { id: string, log: FastifyBaseLogger } }
+  app: { log: FastifyBaseLogger }
+}
+
+interface ClientError { message: string, locations?: unknown, path?: unknown, extensions: Record<string, unknown> }
+
+// Fastify and Mercurius errors raised before execution, by HTTP status.
+const BY_STATUS: Record<number, ErrorCode> = {
+  401: 'UNAUTHENTICATED',
+  413: 'QUERY_TOO_LARGE',
+  429: 'RATE_LIMITED',
+  503: 'SERVICE_UNAVAILABLE'
+}
+
+// Mercurius wraps parse and validation errors in one error whose `errors` holds the real ones.
+function flatten (errors: readonly GraphQLError[]): GraphQLError[] {
+  return errors.flatMap((e) => {
+    const inner = (e.originalError as { errors?: unknown[] } | undefined)?.errors
+    if (!Array.isArray(inner)) return [e]
+    // A plain inner error (GET mutation) keeps the wrapper's status and code.
+    return inner.map((i) => i instanceof GraphQLError ? i : new GraphQLError((i as Error).message, { originalError: e.originalError }))
+  })
+}
+
+function classify (e: GraphQLError): { code: ErrorCode, status: number, known: boolean } {
+  const orig = e.originalError as (Error & { statusCode?: number, code?: string, extensions?: { code?: string } }) | undefined
+  const code = (e.extensions?.code ?? orig?.extensions?.code) as string | undefined
+  if (code && KNOWN_CODES.has(code)) {
+    return { code: code as ErrorCode, status: orig?.statusCode ?? ERRORS[code as ErrorCode].status, known: true }
+  }
+  // graphql's own syntax and validation errors carry no original error
+  if (!orig) {
+    if (e.message.startsWith('Syntax Error')) return { code: 'GRAPHQL_PARSE_FAILED', status: 400, known: true }
+    // variable values of the wrong type
+    if (e.message.startsWith('Variable "')) return { code: 'BAD_USER_INPUT', status: 400, known: true }
+    return { code: 'GRAPHQL_VALIDATION_FAILED', status: 400, known: true }
+  }
+  const status = orig.statusCode
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    if (orig.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || orig instanceof SyntaxError) return { code: 'GRAPHQL_PARSE_FAILED', status: 400, known: true }
+    return { code: BY_STATUS[status] ?? 'BAD_USER_INPUT', status, known: true }
+  }
+  if (status === 503) return { code: 'SERVICE_UNAVAILABLE', status, known: true }
+  return { code: 'INTERNAL_SERVER_ERROR', status: 500, known: false }
+}
+
+export function createErrorFormatter (opts: FormatterOptions) {
+  return function errorFormatter (execution: ExecutionResult & { statusCode?: number }, ctx: FormatContext) {
+    const log = ctx.reply?.request.log ?? ctx.app.log
+    const requestId = ctx.reply?.request.id
+    let status = 200
+    const executed = execution.data !== undefined
+    const errors: ClientError[] = flatten(execution.errors ?? []).map((e, i) => {
+      const c = classify(e)
+      if (i === 0 && !executed) status = c.status
+      const json = e.toJSON() as ClientError
+      // graphql-jit reports list indices as strings; the spec wants integers (field names never are).
+      if (Array.isArray(json.path)) json.path = json.path.map((p: string | number) => typeof p === 'string' && /^\d+$/.test(p) ? Number(p) : p)
+      const extensions: Record<string, unknown> = { ...json.extensions, code: c.code }
+      if (!c.known) {
+        log.error({ err: e.originalError ?? e, path: e.path }, 'unexpected error')
+        opts.report?.(e.originalError ?? e, ctx)
+        if (opts.mask) return { message: ERRORS.INTERNAL_SERVER_ERROR.message, path: json.path, extensions: { code: c.code, requestId } }
+        return { ...json, extensions: { ...extensions, requestId } }
+      }
+      const message = opts.hideSuggestions ? json.message.replace(/ ?Did you mean .*\?$/, '') : json.message
+      return { ...json, message, extensions }
+    })
+    return { statusCode: status, response: executed ? { data: execution.data ?? null, errors } : { errors } }
+  }
+}

@@ -1,0 +1,38 @@
+// Relations are batched: one statement per level of the query, never one per row.
+// https://mercurius.dev/#/docs/loaders
+import type { PostRow } from '../db/repositories/posts.js'
+import type { Loaders } from './generated.js'
+import { page } from './validation.js'
+
+export const loaders: Loaders = {
+  User: {
+    async posts (queries, ctx) {
+      // Group by (limit, offset): usually one group, one statement.
+      const groups = new Map<string, { limit: number, offset: number, ids: string[] }>()
+      const keys = queries.map(({ obj, params }) => {
+        const p = page(params)
+        const key = `${p.limit}:${p.offset}`
+        const group = groups.get(key) ?? groups.set(key, { ...p, ids: [] }).get(key)!
+        group.ids.push(obj.id)
+        return key
+      })
+      const byGroup = new Map<string, Map<string, PostRow[]>>()
+      await Promise.all([...groups].map(async ([key, g]) => {
+        const byAuthor = new Map<string, PostRow[]>()
+        for (const row of await ctx.posts.listByAuthors([...new Set(g.ids)], g.limit, g.offset)) {
+          const list = byAuthor.get(row.authorId) ?? byAuthor.set(row.authorId, []).get(row.authorId)!
+          list.push(row)
+        }
+        byGroup.set(key, byAuthor)
+      }))
+      return queries.map(({ obj }, i) => byGroup.get(keys[i])!.get(obj.id) ?? [])
+    }
+  },
+  Post: {
+    async author (queries, ctx) {
+      const rows = await ctx.users.findByIds([...new Set(queries.map(({ obj }) => obj.authorId))])
+      const byId = new Map(rows.map((u) => [u.id, u]))
+      return queries.map(({ obj }) => byId.get(obj.authorId)!)
+    }
+  }
+}

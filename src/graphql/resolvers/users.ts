@@ -1,0 +1,36 @@
+import { gqlError } from '../../errors.js'
+import { DuplicateEmailError } from '../../db/repositories/users.js'
+import type { MutationResolvers, QueryResolvers } from '../generated.js'
+import { check, page } from '../validation.js'
+
+function duplicate (err: unknown): never {
+  if (err instanceof DuplicateEmailError) throw gqlError('BAD_USER_INPUT', 'email: already in use', { field: 'email' })
+  throw err
+}
+
+export const Query: Pick<QueryResolvers, 'users' | 'user' | 'me'> = {
+  users: (_, args, ctx) => {
+    const { limit, offset } = page(args)
+    return ctx.users.list(limit, offset)
+  },
+  user: (_, { id }, ctx) => ctx.users.findById(check('id', id)),
+  me: (_, __, ctx) => ctx.caller ? ctx.users.findById(ctx.caller.sub) : null
+}
+
+export const Mutation: Pick<MutationResolvers, 'createUser' | 'updateUser' | 'deleteUser'> = {
+  createUser: (_, { input }, ctx) =>
+    ctx.users.create({ name: check('name', input.name), email: check('email', input.email) }).catch(duplicate),
+  async updateUser (_, { id, input }, ctx) {
+    const changes = {
+      name: input.name == null ? null : check('name', input.name),
+      email: input.email == null ? null : check('email', input.email)
+    }
+    const user = await ctx.users.update(check('id', id), changes).catch(duplicate)
+    if (!user) throw gqlError('NOT_FOUND', 'user not found')
+    return user
+  },
+  async deleteUser (_, { id }, ctx) {
+    if (!await ctx.users.delete(check('id', id))) throw gqlError('NOT_FOUND', 'user not found')
+    return true
+  }
+}

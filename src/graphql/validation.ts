@@ -1,0 +1,28 @@
+// Input rules, checked before any SQL runs. A broken rule is BAD_USER_INPUT naming the field.
+import { z } from 'zod'
+import { gqlError } from '../errors.js'
+
+// PostgreSQL text cannot hold NUL; refuse it here rather than fail in the driver.
+const text = (min: number, max: number) => z.string().trim().min(min).max(max)
+  .refine((s) => !s.includes('\u0000'), 'must not contain NUL characters')
+
+export const rules = {
+  id: z.string().regex(/^[1-9][0-9]{0,17}$/, 'must be a positive integer id'),
+  limit: z.number().int().min(1).max(100),
+  offset: z.number().int().min(0).max(100_000),
+  name: text(1, 100),
+  email: z.string().trim().max(254).pipe(z.email()),
+  title: text(1, 200),
+  body: text(0, 10_000)
+}
+
+/** Parses `value` with the rule for `field`; throws BAD_USER_INPUT at the resolver's path. */
+export function check<K extends keyof typeof rules> (field: K, value: unknown): z.output<(typeof rules)[K]> {
+  const result = rules[field].safeParse(value)
+  if (result.success) return result.data as z.output<(typeof rules)[K]>
+  throw gqlError('BAD_USER_INPUT', `${field}: ${result.error.issues[0]?.message ?? 'invalid'}`, { field })
+}
+
+export function page (args: { limit?: number | null, offset?: number | null }) {
+  return { limit: check('limit', args.limit ?? 10), offset: check('offset', args.offset ?? 0) }
+}

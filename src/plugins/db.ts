@@ -1,0 +1,51 @@
+// The database: one pg Pool (src/db/database.ts), or the embedded PGlite when DATABASE_URL is unset.
+import { readFileSync } from 'node:fs'
+import fp from 'fastify-plugin'
+import type { Config } from '../config.js'
+import { createDatabase, type Database } from '../db/database.js'
+import { startEmbedded } from '../db/embedded.js'
+import { migrate } from '../db/migrate.js'
+import { seed } from '../db/seed.js'
+
+declare module 'fastify' {
+  interface FastifyInstance { db: Database }
+}
+
+export interface DbOptions { config: Config }
+
+export default fp<DbOptions>(async function dbPlugin (app, { config }) {
+  let connection: NonNullable<Config['DATABASE_URL']> | Awaited<ReturnType<typeof startEmbedded>>['connection'] = config.DATABASE_URL ?? ''
+  let embedded: Awaited<ReturnType<typeof startEmbedded>> | undefined
+  if (config.embeddedDatabase) {
+    const started = Date.now()
+    embedded = await startEmbedded(config.EMBEDDED_DATABASE_DIR, config.DATABASE_POOL_MAX + 1)
+    connection = embedded.connection
+    app.log.warn({ dir: config.EMBEDDED_DATABASE_DIR, ms: Date.now() - started },
+      'using the embedded development database (PGlite); set DATABASE_URL for a real PostgreSQL')
+  }
+  const db = createDatabase({
+    connection,
+    min: config.DATABASE_POOL_MIN,
+    max: config.DATABASE_POOL_MAX,
+    connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+    idleTimeoutMs: config.DATABASE_IDLE_TIMEOUT_MS,
+    statementTimeoutMs: config.QUERY_TIMEOUT_MS,
+    preparedStatements: config.DATABASE_PREPARED_STATEMENTS && !config.embeddedDatabase,
+    ssl: config.DATABASE_SSL_CA_FILE ? { ca: readFileSync(config.DATABASE_SSL_CA_FILE, 'utf8') } : undefined,
+    onIdleError: (err) => app.log.error({ err }, 'idle database connection failed')
+  })
+  app.decorate('db', db)
+  app.addHook('onClose', async () => {
+    await db.close()
+    await embedded?.stop()
+  })
+  // Fail fast at boot on a wrong URL or an unreachable server.
+  await db.query('ping', 'SELECT 1')
+  if (config.migrateOnStart) {
+    await migrate({ connection, log: (msg) => app.log.debug(msg) })
+    if (embedded) {
+      const seeded = await seed(db)
+      if (seeded.users > 0) app.log.info(seeded, 'seeded the embedded database with demo data')
+    }
+  }
+}, { name: 'db' })

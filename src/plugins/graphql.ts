@@ -1,0 +1,47 @@
+// GraphQL over Mercurius: schema from src/graphql/schema/, resolvers, batched loaders, the
+// authorization policy (@auth) and the one error formatter.
+import fp from 'fastify-plugin'
+import mercurius from 'mercurius'
+import type { FastifyPluginAsync } from 'fastify'
+import mercuriusAuthModule, { type MercuriusAuthOptions } from 'mercurius-auth'
+import type { Config } from '../config.js'
+import { postsRepository } from '../db/repositories/posts.js'
+import { usersRepository } from '../db/repositories/users.js'
+import { authOptions } from '../graphql/auth.js'
+import { createErrorFormatter } from '../graphql/errors.js'
+import { loaders } from '../graphql/loaders.js'
+import * as posts from '../graphql/resolvers/posts.js'
+import * as users from '../graphql/resolvers/users.js'
+import { loadTypeDefs } from '../graphql/schema.js'
+
+// mercurius-auth is CommonJS (module.exports = plugin) while its types declare a default export.
+const mercuriusAuth = mercuriusAuthModule as unknown as FastifyPluginAsync<MercuriusAuthOptions>
+
+export interface GraphqlOptions { config: Config, path: string }
+
+export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, path }) {
+  const repos = { users: usersRepository(app.db), posts: postsRepository(app.db) }
+  // Mercurius's response schema serializes error paths as strings; GraphQL wants list indices as integers.
+  app.addHook('onRoute', (route) => {
+    const errors = (route.schema?.response as { '2xx'?: { properties?: { errors?: { items: { properties: Record<string, unknown> } } } } } | undefined)?.['2xx']?.properties?.errors
+    if (route.url !== path || !errors) return
+    route.schema = structuredClone(route.schema)
+    const items = (route.schema!.response as { '2xx': { properties: { errors: { items: { properties: Record<string, unknown> } } } } })['2xx'].properties.errors.items
+    items.properties.path = { type: 'array', items: { type: ['string', 'integer'] } }
+  })
+  await app.register(mercurius, {
+    schema: loadTypeDefs(),
+    resolvers: {
+      Query: { ...users.Query, ...posts.Query },
+      Mutation: { ...users.Mutation, ...posts.Mutation }
+    } as mercurius.IResolvers,
+    loaders: loaders as mercurius.MercuriusLoaders,
+    path,
+    graphiql: false,
+    jit: 1,
+    allowBatchedQueries: config.MAX_BATCH > 0,
+    context: (request) => ({ caller: request.caller, requestId: request.id, ...repos }),
+    errorFormatter: createErrorFormatter({ mask: config.isProduction, hideSuggestions: config.isProduction }) as never
+  })
+  await app.register(mercuriusAuth, authOptions)
+}, { name: 'graphql', dependencies: ['db', 'auth'] })

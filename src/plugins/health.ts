@@ -1,0 +1,55 @@
+// Liveness (/health) checks nothing but the process; readiness (/ready) checks the database with
+// its own short timeout, reports Redis (an outage degrades, it does not fail readiness) and turns
+// 503 as soon as the server starts draining.
+import fp from 'fastify-plugin'
+import type { Config } from '../config.js'
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Set on SIGTERM: /ready answers 503 so the load balancer stops sending traffic. */
+    lifecycle: { draining: boolean }
+  }
+}
+
+export interface HealthOptions { config: Config }
+
+function withTimeout<T> (promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms) })
+  ]).finally(() => clearTimeout(timer))
+}
+
+export default fp<HealthOptions>(async function healthPlugin (app, { config }) {
+  app.decorate('lifecycle', { draining: false })
+  // While draining, ask clients to close keep-alive connections after each response, so that
+  // server.close() is not left waiting for sockets that in-flight requests kept busy.
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (app.lifecycle.draining) reply.header('connection', 'close')
+    done(null, payload)
+  })
+  const noLog = { logLevel: 'warn' as const, config: { rateLimit: false } }
+
+  app.get('/health', noLog, async () => ({ status: 'ok' }))
+
+  app.get('/ready', noLog, async (request, reply) => {
+    const checks: Record<string, string> = {}
+    let ready = true
+    try {
+      await withTimeout(app.db.query('ready', 'SELECT 1'), config.READY_CHECK_TIMEOUT_MS)
+      checks.database = 'ok'
+    } catch (err) {
+      checks.database = 'failing'
+      ready = false
+      request.log.warn({ err: { message: (err as Error).message } }, 'readiness: database check failed')
+    }
+    checks.redis = app.redis === null ? 'disabled' : app.redis.status === 'ready' ? 'ok' : 'degraded'
+    if (app.lifecycle.draining) {
+      checks.server = 'draining'
+      ready = false
+    }
+    reply.code(ready ? 200 : 503)
+    return { status: ready ? 'ready' : 'unavailable', checks }
+  })
+}, { name: 'health', dependencies: ['db', 'redis'] })

@@ -1,0 +1,44 @@
+// Redis (ioredis) when REDIS_URL is set, else null (cache and rate limits stay in-process).
+// Commands never queue while disconnected and time out quickly: a Redis outage degrades the
+// service (cache bypassed, per-instance rate limits), it never hangs a request.
+import fp from 'fastify-plugin'
+import { Redis } from 'ioredis'
+import type { Config } from '../config.js'
+
+declare module 'fastify' {
+  interface FastifyInstance { redis: Redis | null }
+}
+
+export interface RedisOptions { config: Config }
+
+export interface RedisClientOptions { url: string, commandTimeoutMs: number, keyPrefix: string, name?: string }
+
+export function createRedis ({ url, commandTimeoutMs, keyPrefix, name = 'bastion' }: RedisClientOptions) {
+  return new Redis(url, {
+    connectionName: name,
+    // every key this client touches (pub/sub channels excepted: prefix those by hand)
+    keyPrefix,
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    commandTimeout: commandTimeoutMs,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 2000,
+    // reconnect forever, backing off to 2 s
+    retryStrategy: (times) => Math.min(times * 100, 2000)
+  })
+}
+
+export default fp<RedisOptions>(async function redisPlugin (app, { config }) {
+  if (!config.REDIS_URL) {
+    app.decorate('redis', null)
+    return
+  }
+  const redis = createRedis({ url: config.REDIS_URL, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, keyPrefix: config.REDIS_KEY_PREFIX })
+  let wasReady = false
+  redis.on('error', (err) => app.log.warn({ err: { message: err.message } }, 'redis error'))
+  redis.on('ready', () => { if (wasReady) app.log.info('redis reconnected'); wasReady = true })
+  app.decorate('redis', redis)
+  app.addHook('onClose', async () => { redis.disconnect() })
+  // Start degraded rather than refuse to start: readiness reports it.
+  await redis.connect().catch((err: Error) => app.log.warn({ err: { message: err.message } }, 'redis unavailable at start-up'))
+}, { name: 'redis' })

@@ -1,0 +1,35 @@
+// Process concerns only: configuration, logger, listen, graceful shutdown.
+import closeWithGrace from 'close-with-grace'
+import { pino } from 'pino'
+import { buildApp } from './app.js'
+import { ConfigError, loadConfig, type Config } from './config.js'
+import { loggerOptions } from './logger.js'
+
+let config: Config
+try {
+  config = loadConfig()
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err
+  process.stderr.write(`${err.message}\n`)
+  process.exit(1)
+}
+
+const logger = pino(loggerOptions(config, config.NODE_ENV === 'development' && process.stdout.isTTY))
+const started = performance.now()
+const app = await buildApp(config, { logger })
+
+// On SIGTERM: /ready turns 503 at once, keep serving for SHUTDOWN_DELAY_MS so the load balancer
+// deregisters us, then stop accepting, finish in-flight requests, close pool and Redis, exit 0.
+// An uncaught error takes the same path (and exits 1), so the orchestrator restarts us cleanly.
+closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS, logger }, async ({ signal, err }) => {
+  if (err) logger.error({ err }, 'fatal error, shutting down')
+  else logger.info({ signal, delayMs: config.SHUTDOWN_DELAY_MS }, 'shutting down')
+  app.lifecycle.draining = true
+  if (config.SHUTDOWN_DELAY_MS > 0 && !err) await new Promise((resolve) => setTimeout(resolve, config.SHUTDOWN_DELAY_MS))
+  await app.close()
+  logger.info('stopped')
+})
+
+await app.listen({ host: config.HOST, port: config.PORT })
+app.server.headersTimeout = Math.min(10_000, config.QUERY_TIMEOUT_MS + 5000)
+logger.info({ ms: Math.round(performance.now() - started), embedded: config.embeddedDatabase }, 'ready to serve')

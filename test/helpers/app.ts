@@ -1,0 +1,110 @@
+// One real app per test file (or per test where state matters), on a database of its own.
+import { randomBytes } from 'node:crypto'
+import { inject } from 'vitest'
+import pg from 'pg'
+import { buildApp, type App } from '../../src/app.js'
+import { loadConfig, type Config } from '../../src/config.js'
+import { signToken } from '../../src/auth/jwt.js'
+import { seed } from '../../src/db/seed.js'
+import { createDatabase } from '../../src/db/database.js'
+import { TEST_REDIS_URL } from './services.js'
+
+export const JWT_SECRET = 'test-secret-test-secret-test-secret-42'
+
+function withDatabase (url: string, name: string): string {
+  const u = new URL(url)
+  u.pathname = `/${name}`
+  return u.toString()
+}
+
+export interface TestDatabase { url: string, drop (): Promise<void> }
+
+/**
+ * A database for one test file: a copy of the migrated, seeded template on real PostgreSQL;
+ * on the embedded database (one for the whole run, files run one at a time) the data is reset.
+ */
+export async function createTestDatabase (): Promise<TestDatabase> {
+  const serverUrl = inject('databaseUrl')
+  const template = inject('templateDatabase')
+  if (!template) {
+    const db = createDatabase({ connection: serverUrl, min: 0, max: 1, connectTimeoutMs: 5000, idleTimeoutMs: 1000, statementTimeoutMs: 0, preparedStatements: false, onIdleError: () => {} })
+    await db.query('reset', 'TRUNCATE users, posts RESTART IDENTITY CASCADE')
+    await seed(db)
+    await db.close()
+    return { url: serverUrl, drop: async () => {} }
+  }
+  const name = `bastion_t_${randomBytes(5).toString('hex')}`
+  const admin = new pg.Client({ connectionString: serverUrl })
+  await admin.connect()
+  try {
+    // CREATE DATABASE from one template fails while another copy of it is in progress: retry.
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}`)
+        break
+      } catch (err) {
+        if (attempt >= 20 || !/being accessed by other users/.test((err as Error).message)) throw err
+        await new Promise((resolve) => setTimeout(resolve, 100 + Math.random() * 200))
+      }
+    }
+  } finally {
+    await admin.end()
+  }
+  return {
+    url: withDatabase(serverUrl, name),
+    async drop () {
+      const c = new pg.Client({ connectionString: serverUrl })
+      await c.connect()
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      await c.end()
+    }
+  }
+}
+
+/** Test configuration: the given database, silent logs, a known JWT secret, plus overrides. */
+export function testConfig (databaseUrl: string, env: Record<string, string | undefined> = {}): Config {
+  return loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    DATABASE_URL: databaseUrl,
+    DATABASE_PREPARED_STATEMENTS: inject('templateDatabase') ? 'true' : 'false',
+    JWT_SECRET,
+    REDIS_KEY_PREFIX: `test-${randomBytes(4).toString('hex')}:`,
+    ...env
+  })
+}
+
+export async function buildTestApp (databaseUrl: string, env: Record<string, string | undefined> = {}): Promise<App> {
+  const app = await buildApp(testConfig(databaseUrl, env))
+  await app.ready()
+  return app
+}
+
+/** env that points the app at the test Redis (when this run has one) */
+export const withRedis = () => ({ REDIS_URL: TEST_REDIS_URL })
+
+export function token (sub: string, roles: string[] = [], expiresInSeconds = 3600): string {
+  return signToken({ JWT_SECRET, JWT_ISSUER: undefined, JWT_AUDIENCE: undefined }, { sub, roles, expiresInSeconds })
+}
+
+export interface GqlOptions { variables?: Record<string, unknown>, token?: string, headers?: Record<string, string>, operationName?: string }
+
+/** POST /graphql through app.inject. */
+export async function gql (app: App, query: string, opts: GqlOptions = {}) {
+  const res = await app.inject({
+    method: 'POST',
+    url: '/graphql',
+    headers: {
+      'content-type': 'application/json',
+      ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+      ...opts.headers
+    },
+    payload: JSON.stringify({ query, variables: opts.variables, operationName: opts.operationName })
+  })
+  return { statusCode: res.statusCode, headers: res.headers, body: res.json() as { data?: any, errors?: Array<{ message: string, path?: Array<string | number>, extensions: { code: string, [k: string]: unknown } }> } }
+}
+
+/** the codes and paths of a response's errors, for whole-value assertions */
+export function errorsOf (body: { errors?: Array<{ path?: Array<string | number>, extensions: { code: string } }> }) {
+  return (body.errors ?? []).map((e) => ({ code: e.extensions.code, path: e.path }))
+}

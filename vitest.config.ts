@@ -1,0 +1,20 @@
+import { defineConfig } from 'vitest/config'
+
+// With TEST_DATABASE_URL every test file gets its own database (copied from a migrated, seeded
+// template), so files run in parallel. Without it, one embedded PGlite (~750 MB, one shared
+// session) serves the whole run, and files run one after another, each resetting the data.
+const realPostgres = Boolean(process.env.TEST_DATABASE_URL)
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    globalSetup: ['test/global-setup.ts'],
+    pool: 'forks',
+    fileParallelism: realPostgres,
+    maxWorkers: realPostgres ? 2 : 1,
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    teardownTimeout: 30_000,
+    reporters: ['default']
+  }
+})
