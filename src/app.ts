@@ -37,6 +37,8 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
     keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
     connectionTimeout: config.QUERY_TIMEOUT_MS + 10000,
     return503OnClosing: true,
+    // the embedded database takes seconds to start (more on a busy machine)
+    pluginTimeout: config.embeddedDatabase ? 120_000 : 30_000,
     routerOptions: { ignoreTrailingSlash: true }
   })
   app.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })

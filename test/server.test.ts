@@ -17,8 +17,8 @@ it('finishes in-flight requests on SIGTERM, then exits 0 within the grace period
   const requests = Array.from({ length: 20 }, () => fetch(`${server.url}/graphql`, {
     method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query })
   }).then(async (res) => ({ status: res.status, users: ((await res.json()) as { data?: { users?: unknown[] } }).data?.users?.length })))
-  // let the requests reach the server, then ask it to stop
-  await new Promise((resolve) => setTimeout(resolve, 30))
+  // once the server has accepted every request, ask it to stop
+  while (server.logs.filter((l) => l.msg === 'incoming request').length < 20) await new Promise((resolve) => setTimeout(resolve, 5))
   const signalled = Date.now()
   server.child.kill('SIGTERM')
   const results = await Promise.all(requests)
