@@ -83,6 +83,8 @@ export const schema = z.object({
   IDEMPOTENCY_TTL_HOURS: int(1).default(24).describe('how long an Idempotency-Key and its result are kept'),
   MIGRATION_DATABASE_URL: url(['postgres:', 'postgresql:']).optional()
     .describe('owner role for migrations; defaults to DATABASE_URL'),
+  UNSAFE_ALLOW_DISABLED_LIMITS: bool.default(false)
+    .describe('benchmark only: lets production start with limits set to 0 (disabled); never set it in a deployment'),
   READ_ONLY: bool.default(false).describe('mutations fail fast with SERVICE_READ_ONLY; queries keep working')
 })
 
@@ -121,7 +123,7 @@ function productionProblems (c: Config, raw: Record<string, string | undefined>)
   if (c.GRAPHIQL) p.push('GRAPHIQL: must be off in production')
   if (c.INTROSPECTION) p.push('INTROSPECTION: must be off in production')
   for (const name of ['MAX_QUERY_DEPTH', 'MAX_QUERY_COMPLEXITY', 'MAX_ALIASES', 'MAX_TOKENS', 'MAX_DIRECTIVES', 'RATE_LIMIT_MAX', 'RATE_LIMIT_POINTS'] as const) {
-    if (c[name] === 0) p.push(`${name}: 0 disables a protection; production needs a limit`)
+    if (c[name] === 0 && !c.UNSAFE_ALLOW_DISABLED_LIMITS) p.push(`${name}: 0 disables a protection; production needs a limit`)
   }
   return p
 }
