@@ -8,6 +8,8 @@ import auth from './plugins/auth.js'
 import db from './plugins/db.js'
 import graphql from './plugins/graphql.js'
 import health from './plugins/health.js'
+import idempotency from './plugins/idempotency.js'
+import pressure from './plugins/pressure.js'
 import redis from './plugins/redis.js'
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
@@ -43,9 +45,12 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
   })
   app.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
 
+  // 0. load shedding first: an overloaded process should spend nothing on a request it refuses
+  await app.register(pressure, { config })
   // 1. shared services
   await app.register(db, { config })
   await app.register(redis, { config })
+  await app.register(idempotency, { config })
   // 2. routes outside GraphQL
   await app.register(health, { config })
   // 3. who is calling

@@ -43,6 +43,10 @@ export const schema = z.object({
     .describe('prefix of every Redis key and channel, so services (or test runs) can share one Redis'),
   REDIS_COMMAND_TIMEOUT_MS: int(1).default(50)
     .describe('per Redis command, never beyond the remaining request deadline'),
+  REDIS_BREAKER_FAILURES: int(1).default(5)
+    .describe('consecutive failed Redis calls that open the circuit breaker (calls then skip Redis)'),
+  REDIS_BREAKER_RESET_MS: int(1).default(1000)
+    .describe('how long the open breaker skips Redis before one call probes it again'),
   CACHE_TTL_SECONDS: int(0).default(30).describe('default resolver cache TTL; 0 turns the cache off'),
   MAX_QUERY_DEPTH: int(0).default(10).describe('deepest selection allowed (root field = 0); 0 disables'),
   MAX_QUERY_COMPLEXITY: int(0).default(1000)
@@ -80,6 +84,14 @@ export const schema = z.object({
   SHUTDOWN_DELAY_MS: int(0).optional()
     .describe('after SIGTERM, keep serving (while /ready says 503) this long; 5000 in production, else 0'),
   SHUTDOWN_GRACE_MS: int(1).default(20000).describe('hard stop this long after SIGTERM'),
+  PRESSURE_MAX_EVENT_LOOP_DELAY_MS: int(0).default(1000)
+    .describe('shed load (503 + Retry-After) while the mean event-loop delay is above this; 0 = off'),
+  PRESSURE_MAX_HEAP_USED_BYTES: int(0).optional()
+    .describe('shed load while the V8 heap in use is above this; unset = 90% of the heap limit, 0 = off'),
+  PRESSURE_MAX_RSS_BYTES: int(0).default(0)
+    .describe('shed load while the resident set is above this (set it to ~90% of the container memory limit); 0 = off'),
+  PRESSURE_SAMPLE_INTERVAL_MS: int(10).default(1000).describe('how often event-loop delay and memory are sampled'),
+  PRESSURE_RETRY_AFTER_SECONDS: int(1).default(10).describe('Retry-After sent with a shed request'),
   IDEMPOTENCY_TTL_HOURS: int(1).default(24).describe('how long an Idempotency-Key and its result are kept'),
   MIGRATION_DATABASE_URL: url(['postgres:', 'postgresql:']).optional()
     .describe('owner role for migrations; defaults to DATABASE_URL'),

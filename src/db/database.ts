@@ -2,6 +2,7 @@
 // (a prepared statement on real PostgreSQL), times it and tells the observers (metrics, slow log).
 import pg from 'pg'
 import type { PoolClient, QueryResult, QueryResultRow } from 'pg'
+import { databaseFailure } from './errors.js'
 
 export interface Queryable {
   query<R extends QueryResultRow = QueryResultRow> (name: string, text: string, values?: unknown[]): Promise<QueryResult<R>>
@@ -11,8 +12,11 @@ export interface QueryEvent { name: string, text: string, durationMs: number, er
 
 export interface Database extends Queryable {
   readonly pool: pg.Pool
-  /** Runs fn in one transaction. With the embedded database, never await another pool query inside it. */
-  transaction<T> (fn: (tx: Queryable) => Promise<T>): Promise<T>
+  /**
+   * Runs fn in one transaction. With the embedded database, never await another pool query inside it.
+   * timeoutMs (what is left of the request's deadline) becomes the transaction's statement_timeout.
+   */
+  transaction<T> (fn: (tx: Queryable) => Promise<T>, opts?: { timeoutMs?: number }): Promise<T>
   onQuery (observer: (event: QueryEvent) => void): void
   close (): Promise<void>
 }
@@ -41,8 +45,14 @@ export function createDatabase (opts: DatabaseOptions): Database {
     connectionTimeoutMillis: opts.connectTimeoutMs,
     idleTimeoutMillis: opts.idleTimeoutMs,
     statement_timeout: opts.statementTimeoutMs,
+    // a transaction left open (a hung caller) would hold its locks and its pool slot
+    idle_in_transaction_session_timeout: opts.statementTimeoutMs,
+    // the server's statement_timeout cannot fire when the server is unreachable (a network
+    // partition leaves the socket silent): give up on our side a little later, freeing the slot
+    ...(opts.statementTimeoutMs > 0 ? { query_timeout: opts.statementTimeoutMs + 2000 } : {}),
     application_name: opts.applicationName ?? 'bastion',
-    keepAlive: true
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000
   })
   // An idle client that loses its server emits 'error' on the pool; unhandled, it would crash the process.
   pool.on('error', opts.onIdleError)
@@ -68,18 +78,22 @@ export function createDatabase (opts: DatabaseOptions): Database {
   return {
     pool,
     query: (name, text, values) => run(pool, name, text, values),
-    async transaction (fn) {
+    async transaction (fn, { timeoutMs } = {}) {
       const client = await pool.connect()
+      let broken: Error | undefined
       try {
-        await client.query('BEGIN')
+        // one round trip: a simple query may hold several statements
+        await client.query(timeoutMs === undefined ? 'BEGIN' : `BEGIN; SET LOCAL statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`)
         const result = await fn({ query: (name, text, values) => run(client, name, text, values) })
         await client.query('COMMIT')
         return result
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => {})
+        // A lost connection cannot roll back (the server already did): drop it from the pool.
+        if (databaseFailure(err) === 'SERVICE_UNAVAILABLE') broken = err as Error
+        else await client.query('ROLLBACK').catch((e: Error) => { broken = e })
         throw err
       } finally {
-        client.release()
+        client.release(broken)
       }
     },
     onQuery (observer) { observers.push(observer) },

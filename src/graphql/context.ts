@@ -3,6 +3,7 @@ import type { PostRow } from '../db/repositories/posts.js'
 import type { UserRow } from '../db/repositories/users.js'
 import type { PostsRepository } from '../db/repositories/posts.js'
 import type { UsersRepository } from '../db/repositories/users.js'
+import type { IdempotencyRepository } from '../db/repositories/idempotency.js'
 
 export interface Caller {
   sub: string
@@ -17,6 +18,9 @@ export interface Context {
   requestId: string
   users: UsersRepository
   posts: PostsRepository
+  idempotency: IdempotencyRepository
+  /** performance.now() after which the request has timed out (QUERY_TIMEOUT_MS, src/graphql/deadline.ts) */
+  deadline: number
 }
 
 declare module 'mercurius' {

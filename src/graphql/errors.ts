@@ -4,6 +4,7 @@
 import { GraphQLError } from 'graphql'
 import type { ExecutionResult } from 'graphql'
 import type { FastifyBaseLogger } from 'fastify'
+import { databaseFailure } from '../db/errors.js'
 import { ERRORS, KNOWN_CODES, type ErrorCode } from '../errors.js'
 
 export interface FormatterOptions {
@@ -40,12 +41,15 @@ function flatten (errors: readonly GraphQLError[]): GraphQLError[] {
   })
 }
 
-function classify (e: GraphQLError): { code: ErrorCode, status: number, known: boolean } {
+function classify (e: GraphQLError): { code: ErrorCode, status: number, known: boolean, database?: true } {
   const orig = e.originalError as (Error & { statusCode?: number, code?: string, extensions?: { code?: string } }) | undefined
   const code = (e.extensions?.code ?? orig?.extensions?.code) as string | undefined
   if (code && KNOWN_CODES.has(code)) {
     return { code: code as ErrorCode, status: orig?.statusCode ?? ERRORS[code as ErrorCode].status, known: true }
   }
+  // PostgreSQL unreachable or too slow (src/db/errors.ts): an outage or a deadline, not a defect
+  const failure = databaseFailure(orig)
+  if (failure) return { code: failure, status: ERRORS[failure].status, known: true, database: true }
   // graphql's own syntax and validation errors carry no original error
   if (!orig) {
     if (e.message.startsWith('Syntax Error')) return { code: 'GRAPHQL_PARSE_FAILED', status: 400, known: true }
@@ -75,6 +79,11 @@ export function createErrorFormatter (opts: FormatterOptions) {
       // graphql-jit reports list indices as strings; the spec wants integers (field names never are).
       if (Array.isArray(json.path)) json.path = json.path.map((p: string | number) => typeof p === 'string' && /^\d+$/.test(p) ? Number(p) : p)
       const extensions: Record<string, unknown> = { ...json.extensions, code: c.code }
+      if (c.database) {
+        // pg's wording can hold an address or SQL: log it, send only the table's message
+        log.warn({ err: { message: e.message, code: (e.originalError as { code?: string }).code }, path: e.path }, 'database failure')
+        return { message: ERRORS[c.code].message, locations: json.locations, path: json.path, extensions: { code: c.code } }
+      }
       if (!c.known) {
         log.error({ err: e.originalError ?? e, path: e.path }, 'unexpected error')
         opts.report?.(e.originalError ?? e, ctx)

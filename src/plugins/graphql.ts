@@ -8,6 +8,7 @@ import type { Config } from '../config.js'
 import { postsRepository } from '../db/repositories/posts.js'
 import { usersRepository } from '../db/repositories/users.js'
 import { authOptions } from '../graphql/auth.js'
+import { deadlineLoaders, deadlineResolvers } from '../graphql/deadline.js'
 import { createErrorFormatter } from '../graphql/errors.js'
 import { loaders } from '../graphql/loaders.js'
 import * as posts from '../graphql/resolvers/posts.js'
@@ -20,7 +21,7 @@ const mercuriusAuth = mercuriusAuthModule as unknown as FastifyPluginAsync<Mercu
 export interface GraphqlOptions { config: Config, path: string }
 
 export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, path }) {
-  const repos = { users: usersRepository(app.db), posts: postsRepository(app.db) }
+  const repos = { users: usersRepository(app.db), posts: postsRepository(app.db), idempotency: app.idempotency }
   // Mercurius's response schema serializes error paths as strings; GraphQL wants list indices as integers.
   app.addHook('onRoute', (route) => {
     const errors = (route.schema?.response as { '2xx'?: { properties?: { errors?: { items: { properties: Record<string, unknown> } } } } } | undefined)?.['2xx']?.properties?.errors
@@ -31,17 +32,18 @@ export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, p
   })
   await app.register(mercurius, {
     schema: loadTypeDefs(),
-    resolvers: {
+    // every resolver and loader ends with TIMEOUT once the request's deadline has passed
+    resolvers: deadlineResolvers({
       Query: { ...users.Query, ...posts.Query },
       Mutation: { ...users.Mutation, ...posts.Mutation }
-    } as mercurius.IResolvers,
-    loaders: loaders as mercurius.MercuriusLoaders,
+    }) as mercurius.IResolvers,
+    loaders: deadlineLoaders(loaders as Record<string, Record<string, unknown>>) as mercurius.MercuriusLoaders,
     path,
     graphiql: false,
     jit: 1,
     allowBatchedQueries: config.MAX_BATCH > 0,
-    context: (request) => ({ caller: request.caller, requestId: request.id, ...repos }),
+    context: (request) => ({ caller: request.caller, requestId: request.id, ...repos, deadline: performance.now() + config.QUERY_TIMEOUT_MS }),
     errorFormatter: createErrorFormatter({ mask: config.isProduction, hideSuggestions: config.isProduction }) as never
   })
   await app.register(mercuriusAuth, authOptions)
-}, { name: 'graphql', dependencies: ['db', 'auth'] })
+}, { name: 'graphql', dependencies: ['db', 'auth', 'idempotency'] })

@@ -44,7 +44,14 @@ export default fp<HealthOptions>(async function healthPlugin (app, { config }) {
       ready = false
       request.log.warn({ err: { message: (err as Error).message } }, 'readiness: database check failed')
     }
-    checks.redis = app.redis === null ? 'disabled' : app.redis.status === 'ready' ? 'ok' : 'degraded'
+    // degraded (not failing): cache bypassed, rate limits per instance; the breaker knows a hung Redis too
+    checks.redis = app.redis === null ? 'disabled' : app.redisBreaker.isOpen() ? 'degraded' : 'ok'
+    // over a load-shedding threshold (src/plugins/pressure.ts): say which, so traffic moves elsewhere
+    const pressure = app.pressure()
+    if (pressure) {
+      checks.pressure = pressure
+      ready = false
+    }
     if (app.lifecycle.draining) {
       checks.server = 'draining'
       ready = false
@@ -52,4 +59,4 @@ export default fp<HealthOptions>(async function healthPlugin (app, { config }) {
     reply.code(ready ? 200 : 503)
     return { status: ready ? 'ready' : 'unavailable', checks }
   })
-}, { name: 'health', dependencies: ['db', 'redis'] })
+}, { name: 'health', dependencies: ['db', 'redis', 'pressure'] })

@@ -4,9 +4,14 @@
 import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
 import type { Config } from '../config.js'
+import { createBreaker, noRedis, type RedisBreaker } from '../redis/breaker.js'
 
 declare module 'fastify' {
-  interface FastifyInstance { redis: Redis | null }
+  interface FastifyInstance {
+    redis: Redis | null
+    /** every Redis call on the request path goes through this (src/redis/breaker.ts); always open without Redis */
+    redisBreaker: RedisBreaker
+  }
 }
 
 export interface RedisOptions { config: Config }
@@ -31,6 +36,7 @@ export function createRedis ({ url, commandTimeoutMs, keyPrefix, name = 'bastion
 export default fp<RedisOptions>(async function redisPlugin (app, { config }) {
   if (!config.REDIS_URL) {
     app.decorate('redis', null)
+    app.decorate('redisBreaker', noRedis)
     return
   }
   const redis = createRedis({ url: config.REDIS_URL, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, keyPrefix: config.REDIS_KEY_PREFIX })
@@ -38,6 +44,12 @@ export default fp<RedisOptions>(async function redisPlugin (app, { config }) {
   redis.on('error', (err) => app.log.warn({ err: { message: err.message } }, 'redis error'))
   redis.on('ready', () => { if (wasReady) app.log.info('redis reconnected'); wasReady = true })
   app.decorate('redis', redis)
+  app.decorate('redisBreaker', createBreaker(redis, {
+    failures: config.REDIS_BREAKER_FAILURES,
+    resetMs: config.REDIS_BREAKER_RESET_MS,
+    commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+    onStateChange: (state) => app.log[state === 'open' ? 'warn' : 'info']({ state }, 'redis circuit breaker')
+  }))
   app.addHook('onClose', async () => { redis.disconnect() })
   // Start degraded rather than refuse to start: readiness reports it.
   await redis.connect().catch((err: Error) => app.log.warn({ err: { message: err.message } }, 'redis unavailable at start-up'))

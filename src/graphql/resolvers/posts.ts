@@ -1,4 +1,5 @@
 import type { MutationResolvers, QueryResolvers } from '../generated.js'
+import { idempotent } from '../idempotency.js'
 import { check, page } from '../validation.js'
 
 export const Query: Pick<QueryResolvers, 'posts' | 'post'> = {
@@ -10,7 +11,9 @@ export const Query: Pick<QueryResolvers, 'posts' | 'post'> = {
 }
 
 export const Mutation: Pick<MutationResolvers, 'createPost'> = {
-  // @auth(requires: USER) guarantees a caller.
-  createPost: (_, { input }, ctx) =>
-    ctx.posts.create(ctx.caller!.sub, { title: check('title', input.title), body: check('body', input.body) })
+  // @auth(requires: USER) guarantees a caller. Accepts an Idempotency-Key.
+  createPost: (_, args, ctx, info) => {
+    const input = { title: check('title', args.input.title), body: check('body', args.input.body) }
+    return idempotent(ctx, info, args, (repos) => repos.posts.create(ctx.caller!.sub, input))
+  }
 }

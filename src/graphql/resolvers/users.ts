@@ -1,6 +1,7 @@
 import { gqlError } from '../../errors.js'
 import { DuplicateEmailError } from '../../db/repositories/users.js'
 import type { MutationResolvers, QueryResolvers } from '../generated.js'
+import { idempotent } from '../idempotency.js'
 import { check, page } from '../validation.js'
 
 function duplicate (err: unknown): never {
@@ -18,8 +19,11 @@ export const Query: Pick<QueryResolvers, 'users' | 'user' | 'me'> = {
 }
 
 export const Mutation: Pick<MutationResolvers, 'createUser' | 'updateUser' | 'deleteUser'> = {
-  createUser: (_, { input }, ctx) =>
-    ctx.users.create({ name: check('name', input.name), email: check('email', input.email) }).catch(duplicate),
+  // Accepts an Idempotency-Key.
+  createUser: (_, args, ctx, info) => {
+    const input = { name: check('name', args.input.name), email: check('email', args.input.email) }
+    return idempotent(ctx, info, args, (repos) => repos.users.create(input)).catch(duplicate)
+  },
   async updateUser (_, { id, input }, ctx) {
     const changes = {
       name: input.name == null ? null : check('name', input.name),

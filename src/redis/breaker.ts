@@ -1,0 +1,105 @@
+// A circuit breaker in front of Redis: after `failures` consecutive failed calls (timeouts on a
+// hung or overloaded Redis) it opens and every call takes its fallback at once, so a dead Redis
+// does not cost REDIS_COMMAND_TIMEOUT_MS on every request. After `resetMs` one call is let through
+// as a probe (half-open): success closes the breaker, failure opens it again. The connection's own
+// events move it too: a closed connection opens it at once, a (re)connected one closes it.
+//
+// Written here rather than taken from opossum: opossum emits several events, keeps rolling
+// statistics and arms a timer on every call, which is measurable on a path that runs once per
+// request (rate limit, cache); this needs two counters. The per-command timeout is ioredis's own
+// (commandTimeout); run() only shortens it when the request's deadline is nearer.
+import type { Redis } from 'ioredis'
+
+export type BreakerState = 'closed' | 'open' | 'half-open'
+
+export interface RedisBreaker {
+  /** true while calls skip Redis (also when there is no Redis at all) */
+  isOpen (): boolean
+  readonly state: BreakerState
+  /**
+   * Calls fn(redis) unless the breaker is open; on failure (or when open) returns fallback(err).
+   * remainingMs: what is left of the request's deadline, when less than the command timeout.
+   */
+  run<T> (fn: (redis: Redis) => Promise<T>, fallback: (err?: Error) => T | Promise<T>, remainingMs?: number): Promise<T>
+}
+
+export interface BreakerOptions {
+  failures: number
+  resetMs: number
+  commandTimeoutMs: number
+  onStateChange?: (state: BreakerState) => void
+}
+
+export class BreakerOpenError extends Error {
+  constructor () { super('redis circuit open') }
+}
+
+export class DeadlineError extends Error {
+  constructor () { super('request deadline reached before redis answered') }
+}
+
+/** A breaker that is always open: Redis is not configured. */
+export const noRedis: RedisBreaker = {
+  isOpen: () => true,
+  state: 'open',
+  run: async (_fn, fallback) => fallback(new BreakerOpenError())
+}
+
+export function createBreaker (redis: Redis, opts: BreakerOptions): RedisBreaker {
+  let state: BreakerState = redis.status === 'ready' ? 'closed' : 'open'
+  let failures = 0
+  let openedAt = performance.now()
+  let probing = false
+
+  function move (next: BreakerState) {
+    if (next === state) return
+    state = next
+    if (next === 'open') openedAt = performance.now()
+    if (next === 'closed') failures = 0
+    opts.onStateChange?.(next)
+  }
+  redis.on('ready', () => { probing = false; move('closed') })
+  redis.on('close', () => move('open'))
+
+  function failed () {
+    probing = false
+    if (state === 'half-open' || ++failures >= opts.failures) move('open')
+  }
+
+  function bounded<T> (promise: Promise<T>, remainingMs?: number): Promise<T> {
+    if (remainingMs === undefined || remainingMs >= opts.commandTimeoutMs) return promise
+    let timer: NodeJS.Timeout | undefined
+    return Promise.race([promise, new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new DeadlineError()), Math.max(0, remainingMs))
+    })]).finally(() => clearTimeout(timer))
+  }
+
+  async function run<T> (fn: (redis: Redis) => Promise<T>, fallback: (err?: Error) => T | Promise<T>, remainingMs?: number): Promise<T> {
+    if (remainingMs !== undefined && remainingMs <= 0) return fallback(new DeadlineError())
+    if (state !== 'closed') {
+      // let one call through as a probe once resetMs has passed, while connected
+      if (probing || redis.status !== 'ready' || performance.now() - openedAt < opts.resetMs) return fallback(new BreakerOpenError())
+      probing = true
+      move('half-open')
+    }
+    let result: T
+    try {
+      result = await bounded(fn(redis), remainingMs)
+    } catch (err) {
+      // a deadline that ran out is the request's, not Redis's fault
+      if (err instanceof DeadlineError) probing = false
+      else failed()
+      return fallback(err as Error)
+    }
+    probing = false
+    if (state === 'half-open') move('closed')
+    else failures = 0
+    return result
+  }
+
+  return {
+    isOpen: () => state !== 'closed',
+    get state () { return state },
+    run
+  }
+}
