@@ -29,7 +29,9 @@ export default fp<HealthOptions>(async function healthPlugin (app, { config }) {
     if (app.lifecycle.draining) reply.header('connection', 'close')
     done(null, payload)
   })
-  const noLog = { logLevel: 'warn' as const, config: { rateLimit: false } }
+  // probes log only warnings, and nothing at all when the server is quieter than that
+  const quiet = ['silent', 'fatal', 'error'].includes(config.LOG_LEVEL)
+  const noLog = { logLevel: quiet ? config.LOG_LEVEL : 'warn' as const, config: { rateLimit: false } }
 
   app.get('/health', noLog, async () => ({ status: 'ok' }))
 

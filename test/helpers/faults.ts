@@ -183,3 +183,39 @@ export function percentile (values: number[], p: number): number {
 export function report (scenario: string, figures: Record<string, unknown>) {
   process.stdout.write(`[resilience] ${scenario}: ${JSON.stringify(figures)}\n`)
 }
+
+export interface Sample { startedAt: number, ms: number, status: number, codes: string[] }
+
+/**
+ * Closed-loop traffic: `workers` loops each sending one request after another until stop().
+ * Each call of send resolves to its status and the error codes of its body.
+ */
+export function traffic (send: () => Promise<{ status: number, codes: string[] }>, workers = 4) {
+  const samples: Sample[] = []
+  let running = true
+  const loops = Array.from({ length: workers }, async () => {
+    while (running) {
+      const startedAt = performance.now()
+      const r = await send().catch((err: Error) => ({ status: 0, codes: [`client:${err.message}`] }))
+      samples.push({ startedAt, ms: performance.now() - startedAt, ...r })
+    }
+  })
+  return {
+    samples,
+    async stop () {
+      running = false
+      await Promise.all(loops)
+      return samples
+    }
+  }
+}
+
+/** polls fn every intervalMs until it returns true; resolves to the milliseconds it took */
+export async function waitUntil (fn: () => Promise<boolean> | boolean, timeoutMs: number, intervalMs = 25): Promise<number> {
+  const started = performance.now()
+  for (;;) {
+    if (await fn()) return Math.round(performance.now() - started)
+    if (performance.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`)
+    await sleep(intervalMs)
+  }
+}
