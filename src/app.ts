@@ -4,11 +4,14 @@ import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyServerOptions } from 'fastify'
 import type { Config } from './config.js'
 import { loggerOptions } from './logger.js'
+import { RequestLogController } from './observability/request-log.js'
 import auth from './plugins/auth.js'
 import db from './plugins/db.js'
+import errorTracking from './plugins/error-tracking.js'
 import graphql from './plugins/graphql.js'
 import health from './plugins/health.js'
 import idempotency from './plugins/idempotency.js'
+import metrics from './plugins/metrics.js'
 import pressure from './plugins/pressure.js'
 import redis from './plugins/redis.js'
 
@@ -28,6 +31,8 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
       : { logger: logger as FastifyServerOptions['logger'] }),
     // Keep a valid incoming x-request-id (from the load balancer or client), else make one.
     requestIdHeader: false,
+    // one JSON line per request, written when it completes (src/observability/request-log.ts)
+    logController: new RequestLogController(),
     genReqId: (req) => {
       const incoming = req.headers['x-request-id']
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
@@ -38,13 +43,18 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
     requestTimeout: config.QUERY_TIMEOUT_MS + 5000,
     keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
     connectionTimeout: config.QUERY_TIMEOUT_MS + 10000,
-    return503OnClosing: true,
+    // Draining has already told the load balancer (/ready 503, connection: close): a request that
+    // still arrives on an open connection while closing is served, not failed with a 503.
+    return503OnClosing: false,
     // the embedded database takes seconds to start (more on a busy machine)
     pluginTimeout: config.embeddedDatabase ? 120_000 : 30_000,
     routerOptions: { ignoreTrailingSlash: true }
   })
   app.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
 
+  // observability first: every response is counted and logged, whichever plugin answers it
+  await app.register(metrics, { config, graphqlPath: GRAPHQL_PATH })
+  await app.register(errorTracking)
   // 0. load shedding first: an overloaded process should spend nothing on a request it refuses
   await app.register(pressure, { config })
   // 1. shared services

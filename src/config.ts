@@ -77,10 +77,14 @@ export const schema = z.object({
   PERSISTED_QUERIES_FILE: z.string().default('persisted-queries.json')
     .describe('trusted documents (hash -> query) loaded at start-up when PERSISTED_QUERIES=only'),
   SLOW_QUERY_MS: int(0).default(500).describe('database statements slower than this are logged at warn'),
+  SLOW_OPERATION_MS: int(0).default(1000)
+    .describe('GraphQL operations slower than this are logged at warn, with their (redacted) variables'),
   METRICS_TOKEN: z.string().min(16).optional()
     .describe('when set, /metrics needs Authorization: Bearer <token> (at least 16 characters)'),
   METRICS_OPERATION_NAMES_MAX: int(0).default(100)
     .describe('distinct operation names kept as metric label values; later ones are other'),
+  METRICS_PORT: int(1, 65535).optional()
+    .describe('serve /metrics on this port only (an internal one) instead of the public PORT; unset = on PORT'),
   SHUTDOWN_DELAY_MS: int(0).optional()
     .describe('after SIGTERM, keep serving (while /ready says 503) this long; 5000 in production, else 0'),
   SHUTDOWN_GRACE_MS: int(1).default(20000).describe('hard stop this long after SIGTERM'),

@@ -1,5 +1,7 @@
 // Loaded with `node --import` before anything else, so Sentry can instrument the modules it wraps.
-// Does nothing unless SENTRY_DSN is set.
+// Does nothing unless SENTRY_DSN is set. Only errors are sent (src/observability/sentry.ts reports
+// the unexpected ones): tracesSampleRate is left unset, which keeps Sentry's performance
+// instrumentation of http, pg, graphql... off the request path entirely.
 import * as Sentry from '@sentry/node'
 import { loadConfig } from './config.js'
 
@@ -13,5 +15,23 @@ try {
   // an invalid configuration is reported by the server itself
 }
 if (dsn) {
-  Sentry.init({ dsn, environment, tracesSampleRate: 0, sendDefaultPii: false })
+  Sentry.init({
+    dsn,
+    environment,
+    sendDefaultPii: false,
+    // credentials and GraphQL variables never leave the process: the request id tag finds the rest in the logs
+    beforeSend (event) {
+      if (event.request) {
+        delete event.request.data
+        delete event.request.cookies
+        delete event.request.query_string
+        if (event.request.headers) {
+          for (const name of Object.keys(event.request.headers)) {
+            if (/^(authorization|cookie|x-api-key)$/i.test(name)) delete event.request.headers[name]
+          }
+        }
+      }
+      return event
+    }
+  })
 }

@@ -1,14 +1,18 @@
 // pino options: JSON lines to stdout; secrets redacted; pretty output only in development.
+// Headers are redacted by path (pino's redact, https://getpino.io/#/docs/redaction); GraphQL
+// variables by key name, at any depth, through the `variables` serializer (src/observability/redact.ts).
 import type { LoggerOptions } from 'pino'
 import type { Config } from './config.js'
+import { CENSOR, redactVariables } from './observability/redact.js'
+
+const HEADERS = ['authorization', 'cookie', '["set-cookie"]', '["x-api-key"]']
+  .flatMap((h) => ['req.headers', 'res.headers', 'headers'].map((at) => `${at}${h.startsWith('[') ? h : `.${h}`}`))
 
 export function loggerOptions (config: Config, pretty = false): LoggerOptions {
   return {
     level: config.LOG_LEVEL,
-    redact: {
-      paths: ['req.headers.authorization', 'req.headers.cookie', 'res.headers["set-cookie"]', '*.password', '*.token', '*.secret'],
-      censor: '[redacted]'
-    },
+    redact: { paths: [...HEADERS, '*.password', '*.token', '*.secret'], censor: CENSOR },
+    serializers: { variables: redactVariables },
     ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } } : {})
   }
 }

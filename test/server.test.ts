@@ -10,6 +10,8 @@ afterAll(async () => { await db?.drop() })
 
 it('finishes in-flight requests on SIGTERM, then exits 0 within the grace period', async () => {
   const server = await startServer({
+    // debug: the 'incoming request' line (info has one line per request, on completion)
+    LOG_LEVEL: 'debug',
     NODE_ENV: 'test', DATABASE_URL: db.url, JWT_SECRET, SHUTDOWN_GRACE_MS: '10000',
     DATABASE_PREPARED_STATEMENTS: inject('templateDatabase') ? 'true' : 'false'
   })

@@ -14,6 +14,8 @@ export interface FormatterOptions {
   hideSuggestions: boolean
   /** called once per unexpected error (error tracking) */
   report?: (err: unknown, ctx: FormatContext) => void
+  /** called once per error sent, with its code (graphql_errors_total) */
+  count?: (code: ErrorCode) => void
 }
 
 export interface FormatContext {
@@ -74,6 +76,7 @@ export function createErrorFormatter (opts: FormatterOptions) {
     const executed = execution.data !== undefined
     const errors: ClientError[] = flatten(execution.errors ?? []).map((e, i) => {
       const c = classify(e)
+      opts.count?.(c.code)
       if (i === 0 && !executed) status = c.status
       const json = e.toJSON() as ClientError
       // graphql-jit reports list indices as strings; the spec wants integers (field names never are).

@@ -14,6 +14,7 @@ import { loaders } from '../graphql/loaders.js'
 import * as posts from '../graphql/resolvers/posts.js'
 import * as users from '../graphql/resolvers/users.js'
 import { loadTypeDefs } from '../graphql/schema.js'
+import { observeGraphql } from '../observability/graphql.js'
 
 // mercurius-auth is CommonJS (module.exports = plugin) while its types declare a default export.
 const mercuriusAuth = mercuriusAuthModule as unknown as FastifyPluginAsync<MercuriusAuthOptions>
@@ -43,7 +44,14 @@ export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, p
     jit: 1,
     allowBatchedQueries: config.MAX_BATCH > 0,
     context: (request) => ({ caller: request.caller, requestId: request.id, ...repos, deadline: performance.now() + config.QUERY_TIMEOUT_MS }),
-    errorFormatter: createErrorFormatter({ mask: config.isProduction, hideSuggestions: config.isProduction }) as never
+    errorFormatter: createErrorFormatter({
+      mask: config.isProduction,
+      hideSuggestions: config.isProduction,
+      report: app.reportError,
+      count: (code) => app.metrics.graphqlErrors.inc({ code })
+    }) as never
   })
+  // operation metrics and the slow-operation log; first, so a later hook that rejects still knows the operation
+  observeGraphql(app, { operationNamesMax: config.METRICS_OPERATION_NAMES_MAX, slowOperationMs: config.SLOW_OPERATION_MS })
   await app.register(mercuriusAuth, authOptions)
-}, { name: 'graphql', dependencies: ['db', 'auth', 'idempotency'] })
+}, { name: 'graphql', dependencies: ['db', 'auth', 'idempotency', 'metrics', 'error-tracking'] })

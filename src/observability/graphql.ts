@@ -1,0 +1,75 @@
+// GraphQL metrics and the slow-operation log, from Mercurius's lifecycle hooks
+// (https://mercurius.dev/#/docs/hooks): preExecution names the operation (once per distinct
+// document) and starts the clock; onResolution counts it by outcome, times it, and observes the
+// cost that the limits put on the context. Operations that never execute (parse, validation,
+// limits, authentication, rate limit, overload) are counted as `rejected` by the metrics plugin.
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { MercuriusContext } from 'mercurius'
+import { enabled } from './request-log.js'
+import { boundedNames, operationDescriber, type OperationInfo } from './operations.js'
+
+/** Codes that mean the server failed the operation, not the client. */
+const SERVER_CODES = new Set(['INTERNAL_SERVER_ERROR', 'TIMEOUT', 'SERVICE_UNAVAILABLE'])
+
+export interface GraphqlObservabilityOptions {
+  operationNamesMax: number
+  slowOperationMs: number
+}
+
+/** what the hooks keep on each operation's context (a batched request has one context per operation) */
+interface Observed {
+  operation?: OperationInfo
+  operationStarted?: number
+  operationVariables?: unknown
+  /** { complexity, depth } put there by the query limits, when they ran */
+  cost?: { complexity?: unknown, depth?: unknown }
+  operationId?: number
+}
+
+function operationNameOf (request: FastifyRequest, operationId: number | undefined): string | undefined {
+  const source = request.method === 'GET' ? request.query : request.body
+  const body = Array.isArray(source) ? source[operationId ?? 0] : source
+  const name = (body as { operationName?: unknown } | null | undefined)?.operationName
+  return typeof name === 'string' && name !== '' ? name : undefined
+}
+
+export function observeGraphql (app: FastifyInstance, opts: GraphqlObservabilityOptions) {
+  const describe = operationDescriber(boundedNames(opts.operationNamesMax))
+  const m = app.metrics
+
+  app.graphql.addHook('preExecution', (_schema, document, context, variables) => {
+    const ctx = context as MercuriusContext & Observed
+    const request = ctx.reply.request
+    const op = describe(document, operationNameOf(request, ctx.operationId))
+    ctx.operation = op
+    ctx.operationStarted = performance.now()
+    ctx.operationVariables = variables
+    request.graphqlOperation ??= op
+  })
+
+  app.graphql.addHook('onResolution', (execution, context) => {
+    const ctx = context as MercuriusContext & Observed
+    const op = ctx.operation
+    if (!op) return
+    const request = ctx.reply.request
+    request.graphqlExecuted = true
+    const ms = performance.now() - (ctx.operationStarted ?? 0)
+    const errors = execution.errors
+    const outcome = !errors?.length
+      ? 'success'
+      : errors.some((e) => SERVER_CODES.has(e.extensions?.code as string)) ? 'server_error' : 'client_error'
+    m.graphqlOperations.inc({ operation_type: op.type, operation_name: op.label, outcome })
+    m.graphqlDuration.observe({ operation_type: op.type, operation_name: op.label }, ms / 1000)
+    const cost = ctx.cost
+    if (cost) {
+      if (typeof cost.complexity === 'number') m.graphqlComplexity.observe(cost.complexity)
+      if (typeof cost.depth === 'number') m.graphqlDepth.observe(cost.depth)
+    }
+    if (ms >= opts.slowOperationMs && enabled(request.log, 'warn')) {
+      // variables go through the logger's `variables` serializer, which redacts credentials
+      request.log.warn({
+        operationName: op.name, operationType: op.type, durationMs: Math.round(ms), outcome, variables: ctx.operationVariables
+      }, 'slow graphql operation')
+    }
+  })
+}

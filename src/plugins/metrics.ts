@@ -1,0 +1,104 @@
+// Prometheus metrics (src/observability/metrics.ts) and GET /metrics. Counted here: every HTTP
+// response (one sync onResponse hook; route = the route pattern, or `unmatched` for 404, so labels
+// stay bounded), 429s, GraphQL requests rejected before execution, and every database statement
+// (with the slow-statement log). /metrics is not rate-limited, not logged per request, and needs
+// `Authorization: Bearer METRICS_TOKEN` when that is set; with METRICS_PORT it is served only on
+// that port (an internal one), not on the public one.
+import { createHash, timingSafeEqual } from 'node:crypto'
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
+import { once } from 'node:events'
+import fp from 'fastify-plugin'
+import type { Config } from '../config.js'
+import type { QueryEvent } from '../db/database.js'
+import { ERRORS } from '../errors.js'
+import { createMetrics, type Metrics } from '../observability/metrics.js'
+import { enabled } from '../observability/request-log.js'
+
+declare module 'fastify' {
+  interface FastifyInstance { metrics: Metrics }
+  interface FastifyRequest {
+    /** an operation of this request reached onResolution (else a GraphQL request counts as rejected) */
+    graphqlExecuted: boolean
+  }
+}
+
+export interface MetricsPluginOptions { config: Config, graphqlPath: string }
+
+const UNAUTHORIZED = JSON.stringify({ errors: [{ message: ERRORS.UNAUTHENTICATED.message, extensions: { code: 'UNAUTHENTICATED' } }] })
+const digest = (s: string) => createHash('sha256').update(s).digest()
+
+export default fp<MetricsPluginOptions>(async function metricsPlugin (app, { config, graphqlPath }) {
+  const metrics = createMetrics({ pool: () => app.hasDecorator('db') ? app.db.pool : null, poolMax: config.DATABASE_POOL_MAX })
+  app.decorate('metrics', metrics)
+  app.decorateRequest('graphqlOperation', null)
+  app.decorateRequest('graphqlExecuted', false)
+
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched'
+    const status = reply.statusCode
+    metrics.httpRequests.inc({ method: request.method, route, status_code: status })
+    metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000)
+    if (status === 429) metrics.rateLimitRejections.inc()
+    if (route === graphqlPath && !request.graphqlExecuted) {
+      const op = request.graphqlOperation
+      metrics.graphqlOperations.inc({ operation_type: op?.type ?? 'unknown', operation_name: op?.label ?? 'other', outcome: 'rejected' })
+    }
+    done()
+  })
+
+  // the database plugin registers after this one: hook into it once everything is loaded
+  const slowMs = config.SLOW_QUERY_MS
+  function observeQuery (e: QueryEvent) {
+    metrics.dbDuration.observe(e.durationMs / 1000)
+    if (e.durationMs >= slowMs && enabled(app.log, 'warn')) {
+      // the statement's text only: parameter values never reach the log
+      app.log.warn({ statement: e.name, sql: e.text.replace(/\s+/g, ' ').trim(), durationMs: Math.round(e.durationMs), failed: e.error ? true : undefined }, 'slow database statement')
+    }
+  }
+  app.addHook('onReady', function (done) {
+    if (app.hasDecorator('db')) app.db.onQuery(observeQuery)
+    done()
+  })
+
+  // Constant-time comparison of digests: the token's length and prefix do not leak through timing.
+  const expected = config.METRICS_TOKEN ? digest(`Bearer ${config.METRICS_TOKEN}`) : null
+  const authorized = (headers: IncomingHttpHeaders) =>
+    expected === null || (typeof headers.authorization === 'string' && timingSafeEqual(digest(headers.authorization), expected))
+
+  if (config.METRICS_PORT === undefined) {
+    if (config.isProduction && !expected) {
+      app.log.warn('/metrics is public: set METRICS_TOKEN or METRICS_PORT, or keep /metrics off the load balancer')
+    }
+    app.get('/metrics', { logLevel: 'warn', config: { rateLimit: false } }, async (request, reply) => {
+      if (!authorized(request.headers)) {
+        return reply.code(401).header('www-authenticate', 'Bearer').type('application/json').send(UNAUTHORIZED)
+      }
+      reply.type(metrics.registry.contentType)
+      return metrics.registry.metrics()
+    })
+    return
+  }
+
+  // A plain server on the metrics port: nothing else is reachable there.
+  const port = config.METRICS_PORT
+  let server: Server | null = null
+  app.addHook('onReady', async () => {
+    server = createServer((req, res) => {
+      if (req.method !== 'GET' || req.url?.split('?', 1)[0] !== '/metrics') { res.writeHead(404).end(); return }
+      if (!authorized(req.headers)) {
+        res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' }).end(UNAUTHORIZED)
+        return
+      }
+      metrics.registry.metrics().then((text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text), (err: Error) => {
+        app.log.error({ err }, 'metrics scrape failed')
+        res.writeHead(500).end()
+      })
+    })
+    server.listen(port, config.HOST)
+    await once(server, 'listening')
+    app.log.info({ port }, 'metrics served on their own port')
+  })
+  app.addHook('onClose', async () => {
+    if (server) await new Promise((resolve) => server!.close(resolve))
+  })
+}, { name: 'metrics' })
