@@ -4,6 +4,7 @@ import { pino } from 'pino'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { loggerOptions } from './logger.js'
+import { reportUnexpected } from './observability/sentry.js'
 
 let config: Config
 try {
@@ -18,12 +19,22 @@ const logger = pino(loggerOptions(config, config.NODE_ENV === 'development' && p
 const started = performance.now()
 const app = await buildApp(config, { logger })
 
+// close-with-grace hands over only the error: remember where it came from, for the log line.
+// (Registered first, so it runs before close-with-grace's own listener.)
+let origin: 'uncaughtException' | 'unhandledRejection' = 'uncaughtException'
+process.on('unhandledRejection', () => { origin = 'unhandledRejection' })
+
 // On SIGTERM: /ready turns 503 at once, keep serving for SHUTDOWN_DELAY_MS so the load balancer
 // deregisters us, then stop accepting, finish in-flight requests, close pool and Redis, exit 0.
 // An uncaught error takes the same path (and exits 1), so the orchestrator restarts us cleanly.
 closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS, logger }, async ({ signal, err }) => {
-  if (err) logger.error({ err }, 'fatal error, shutting down')
-  else logger.info({ signal, delayMs: config.SHUTDOWN_DELAY_MS }, 'shutting down')
+  if (err) {
+    // a defect: logged with its stack and the process's state, reported to error tracking (sent
+    // when the app closes), then the same graceful stop as SIGTERM, minus the delay, and exit 1
+    const { rss, heapUsed } = process.memoryUsage()
+    logger.fatal({ err, origin, uptimeS: Math.round(process.uptime()), rssBytes: rss, heapUsedBytes: heapUsed }, 'fatal error, shutting down')
+    reportUnexpected(err, {})
+  } else logger.info({ signal, delayMs: config.SHUTDOWN_DELAY_MS }, 'shutting down')
   app.lifecycle.draining = true
   if (config.SHUTDOWN_DELAY_MS > 0 && !err) await new Promise((resolve) => setTimeout(resolve, config.SHUTDOWN_DELAY_MS))
   await app.close()
