@@ -6,6 +6,10 @@ import { defineConfig } from 'vitest/config'
 const realPostgres = Boolean(process.env.TEST_DATABASE_URL)
 
 export default defineConfig({
+  // Node resolves `graphql` to its CommonJS build (package.json "main"), which mercurius also
+  // loads; Vite would pick the ESM build ("module") for our sources: two graphql realms, whose
+  // instanceof checks fail (isListType, GraphQLError). Tests must load what production loads.
+  resolve: { alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }] },
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],

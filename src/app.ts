@@ -8,12 +8,15 @@ import { RequestLogController } from './observability/request-log.js'
 import auth from './plugins/auth.js'
 import db from './plugins/db.js'
 import errorTracking from './plugins/error-tracking.js'
+import graphiql from './plugins/graphiql.js'
 import graphql from './plugins/graphql.js'
 import health from './plugins/health.js'
 import idempotency from './plugins/idempotency.js'
 import metrics from './plugins/metrics.js'
 import pressure from './plugins/pressure.js'
+import rateLimit from './plugins/rate-limit.js'
 import redis from './plugins/redis.js'
+import security from './plugins/security.js'
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 export const GRAPHQL_PATH = '/graphql'
@@ -37,7 +40,9 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
       const incoming = req.headers['x-request-id']
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
     },
-    trustProxy: config.TRUST_PROXY,
+    // Trust the nearest TRUST_PROXY_HOPS proxies, not all: with `true` the client's own
+    // X-Forwarded-For would pick its IP (and so its rate limit).
+    trustProxy: config.TRUST_PROXY ? (_address: string, hop: number) => hop < config.TRUST_PROXY_HOPS : false,
     bodyLimit: config.BODY_LIMIT_BYTES,
     // Server timeouts: a slow client cannot hold a socket forever.
     requestTimeout: config.QUERY_TIMEOUT_MS + 5000,
@@ -55,7 +60,9 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
   // observability first: every response is counted and logged, whichever plugin answers it
   await app.register(metrics, { config, graphqlPath: GRAPHQL_PATH })
   await app.register(errorTracking)
-  // 0. load shedding first: an overloaded process should spend nothing on a request it refuses
+  // 0. security headers on every response (a shed request's 503 too), HTTPS redirect, CORS
+  await app.register(security, { config })
+  // load shedding next: an overloaded process should spend nothing on a request it refuses
   await app.register(pressure, { config })
   // 1. shared services
   await app.register(db, { config })
@@ -65,8 +72,11 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
   await app.register(health, { config })
   // 3. who is calling
   await app.register(auth, { config, path: GRAPHQL_PATH })
+  // rate limit per client (the subject, known now, else the IP) and the cost budget
+  await app.register(rateLimit, { config })
   // 4. GraphQL
   await app.register(graphql, { config, path: GRAPHQL_PATH })
+  await app.register(graphiql, { config, graphqlPath: GRAPHQL_PATH })
   return app
 }
 

@@ -69,6 +69,8 @@ export const schema = z.object({
   GRAPHIQL: bool.optional().describe('serve GraphiQL at /graphiql; on outside production, refused in production'),
   INTROSPECTION: bool.optional().describe('allow introspection; on outside production, refused in production'),
   TRUST_PROXY: bool.default(false).describe('honour X-Forwarded-* from a load balancer'),
+  TRUST_PROXY_HOPS: int(1, 10).default(1)
+    .describe('with TRUST_PROXY, how many proxies append to X-Forwarded-For; the client IP is the address that many hops back, so a client cannot pick its own'),
   FORCE_HTTPS: bool.optional()
     .describe('with TRUST_PROXY, redirect X-Forwarded-Proto: http to https; on in production'),
   SENTRY_DSN: url(['http:', 'https:']).optional().describe('Sentry DSN for error tracking; unset = off'),
@@ -184,6 +186,10 @@ export function loadConfig (env: Record<string, string | undefined> = readEnviro
     migrateOnStart: v.NODE_ENV === 'development'
   }
   if (v.JWT_SECRET !== undefined && v.JWT_SECRET.length < 32) problems.push('JWT_SECRET: must be at least 32 characters')
+  // an origin is scheme://host[:port] exactly as browsers send it: a path or a trailing slash never matches
+  for (const o of v.CORS_ORIGINS) {
+    if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o)) problems.push(`CORS_ORIGINS: ${o} is not an origin (scheme://host[:port], no path)`)
+  }
   if (v.DATABASE_POOL_MIN > v.DATABASE_POOL_MAX) problems.push('DATABASE_POOL_MIN: must not exceed DATABASE_POOL_MAX')
   if (v.SHUTDOWN_DELAY_MS !== undefined && v.SHUTDOWN_DELAY_MS >= v.SHUTDOWN_GRACE_MS) {
     problems.push('SHUTDOWN_DELAY_MS: must be shorter than SHUTDOWN_GRACE_MS')

@@ -13,6 +13,8 @@ it('finishes in-flight requests on SIGTERM, then exits 0 within the grace period
     // debug: the 'incoming request' line (info has one line per request, on completion)
     LOG_LEVEL: 'debug',
     NODE_ENV: 'test', DATABASE_URL: db.url, JWT_SECRET, SHUTDOWN_GRACE_MS: '10000',
+    // 20 deliberately heavy requests (cost 8201 each): this test is about shutdown, not limits
+    MAX_QUERY_COMPLEXITY: '0', RATE_LIMIT_POINTS: '0',
     DATABASE_PREPARED_STATEMENTS: inject('templateDatabase') ? 'true' : 'false'
   })
   const query = '{ users(limit: 100) { id posts(limit: 20) { id author { id name } } } }'

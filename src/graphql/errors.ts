@@ -3,9 +3,10 @@
 // id, reported (Sentry), and in production masked as "Internal server error".
 import { GraphQLError } from 'graphql'
 import type { ExecutionResult } from 'graphql'
-import type { FastifyBaseLogger } from 'fastify'
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import { databaseFailure } from '../db/errors.js'
 import { ERRORS, KNOWN_CODES, type ErrorCode } from '../errors.js'
+import { securityEvent } from '../security/events.js'
 
 export interface FormatterOptions {
   /** hide unexpected errors' messages (production) */
@@ -43,7 +44,13 @@ function flatten (errors: readonly GraphQLError[]): GraphQLError[] {
   })
 }
 
-function classify (e: GraphQLError): { code: ErrorCode, status: number, known: boolean, database?: true } {
+// graphql's parser, stopped by MAX_TOKENS (its wording has 'more that' in graphql 16)
+const TOO_MANY_TOKENS = /^Syntax Error: Document contains more tha[nt] \d+ tokens/
+
+// rejections before execution that are security events (src/security/events.ts)
+const REJECTIONS = new Set<string>(['QUERY_TOO_DEEP', 'QUERY_TOO_COMPLEX', 'QUERY_TOO_LARGE'])
+
+function classify (e: GraphQLError): { code: ErrorCode, status: number, known: boolean, database?: true, limit?: string } {
   const orig = e.originalError as (Error & { statusCode?: number, code?: string, extensions?: { code?: string } }) | undefined
   const code = (e.extensions?.code ?? orig?.extensions?.code) as string | undefined
   if (code && KNOWN_CODES.has(code)) {
@@ -52,8 +59,10 @@ function classify (e: GraphQLError): { code: ErrorCode, status: number, known: b
   // PostgreSQL unreachable or too slow (src/db/errors.ts): an outage or a deadline, not a defect
   const failure = databaseFailure(orig)
   if (failure) return { code: failure, status: ERRORS[failure].status, known: true, database: true }
-  // graphql's own syntax and validation errors carry no original error
-  if (!orig) {
+  // graphql's own syntax and validation errors carry no original error; a variable value of the
+  // wrong type carries the scalar's coercion error (and no path: nothing ran)
+  if (!orig || (orig instanceof GraphQLError && e.path === undefined)) {
+    if (TOO_MANY_TOKENS.test(e.message)) return { code: 'QUERY_TOO_LARGE', status: 400, known: true, limit: 'tokens' }
     if (e.message.startsWith('Syntax Error')) return { code: 'GRAPHQL_PARSE_FAILED', status: 400, known: true }
     // variable values of the wrong type
     if (e.message.startsWith('Variable "')) return { code: 'BAD_USER_INPUT', status: 400, known: true }
@@ -62,6 +71,7 @@ function classify (e: GraphQLError): { code: ErrorCode, status: number, known: b
   const status = orig.statusCode
   if (typeof status === 'number' && status >= 400 && status < 500) {
     if (orig.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || orig instanceof SyntaxError) return { code: 'GRAPHQL_PARSE_FAILED', status: 400, known: true }
+    if (status === 413) return { code: 'QUERY_TOO_LARGE', status, known: true, limit: 'body' }
     return { code: BY_STATUS[status] ?? 'BAD_USER_INPUT', status, known: true }
   }
   if (status === 503) return { code: 'SERVICE_UNAVAILABLE', status, known: true }
@@ -81,7 +91,10 @@ export function createErrorFormatter (opts: FormatterOptions) {
       const json = e.toJSON() as ClientError
       // graphql-jit reports list indices as strings; the spec wants integers (field names never are).
       if (Array.isArray(json.path)) json.path = json.path.map((p: string | number) => typeof p === 'string' && /^\d+$/.test(p) ? Number(p) : p)
-      const extensions: Record<string, unknown> = { ...json.extensions, code: c.code }
+      const extensions: Record<string, unknown> = { ...json.extensions, code: c.code, ...(c.limit && { limit: c.limit }) }
+      if (i === 0 && !executed && ctx.reply && REJECTIONS.has(c.code)) {
+        securityEvent(ctx.reply.request as FastifyRequest, 'query_rejected', { code: c.code, limit: extensions.limit, cost: extensions.cost })
+      }
       if (c.database) {
         // pg's wording can hold an address or SQL: log it, send only the table's message
         log.warn({ err: { message: e.message, code: (e.originalError as { code?: string }).code }, path: e.path }, 'database failure')

@@ -10,6 +10,7 @@ import { usersRepository } from '../db/repositories/users.js'
 import { authOptions } from '../graphql/auth.js'
 import { deadlineLoaders, deadlineResolvers } from '../graphql/deadline.js'
 import { createErrorFormatter } from '../graphql/errors.js'
+import { batchHook, costHook, parseOptions, validationRules } from '../graphql/limits/index.js'
 import { loaders } from '../graphql/loaders.js'
 import * as posts from '../graphql/resolvers/posts.js'
 import * as users from '../graphql/resolvers/users.js'
@@ -31,6 +32,10 @@ export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, p
     const items = (route.schema!.response as { '2xx': { properties: { errors: { items: { properties: Record<string, unknown> } } } } })['2xx'].properties.errors.items
     items.properties.path = { type: 'array', items: { type: ['string', 'integer'] } }
   })
+  // batch size (QUERY_TOO_LARGE over MAX_BATCH) before the body is validated or run
+  app.addHook('onRoute', (route) => {
+    if (route.url === path && route.method === 'POST') route.preValidation = [batchHook(config), ...[route.preValidation ?? []].flat()]
+  })
   await app.register(mercurius, {
     schema: loadTypeDefs(),
     // every resolver and loader ends with TIMEOUT once the request's deadline has passed
@@ -43,6 +48,12 @@ export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, p
     graphiql: false,
     jit: 1,
     allowBatchedQueries: config.MAX_BATCH > 0,
+    // document limits (src/graphql/limits): tokens while parsing, then depth, aliases, directives
+    // and introspection as validation rules, run once per distinct document
+    graphql: { parseOptions: parseOptions(config) },
+    validationRules: validationRules(config),
+    // a GET (or a simple POST a browser could send cross-site) must carry a preflight-forcing header
+    csrfPrevention: true,
     context: (request) => ({ caller: request.caller, requestId: request.id, ...repos, deadline: performance.now() + config.QUERY_TIMEOUT_MS }),
     errorFormatter: createErrorFormatter({
       mask: config.isProduction,
@@ -54,4 +65,6 @@ export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, p
   // operation metrics and the slow-operation log; first, so a later hook that rejects still knows the operation
   observeGraphql(app, { operationNamesMax: config.METRICS_OPERATION_NAMES_MAX, slowOperationMs: config.SLOW_OPERATION_MS })
   await app.register(mercuriusAuth, authOptions)
-}, { name: 'graphql', dependencies: ['db', 'auth', 'idempotency', 'metrics', 'error-tracking'] })
+  // cost with the request's variables (QUERY_TOO_COMPLEX), context.cost, the cost budget
+  app.graphql.addHook('preExecution', costHook(config, app.chargeCost))
+}, { name: 'graphql', dependencies: ['db', 'auth', 'idempotency', 'rate-limit', 'metrics', 'error-tracking'] })

@@ -1,0 +1,74 @@
+// Security headers on every response (errors and 404s included), HTTPS redirect behind a proxy,
+// and CORS for the listed origins only.
+// Headers are helmet's (https://helmetjs.github.io), computed once at start-up and copied onto
+// each reply by a sync hook: @fastify/helmet rebuilds helmet's middleware on every request.
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import cors from '@fastify/cors'
+import fp from 'fastify-plugin'
+import helmet, { type HelmetOptions } from 'helmet'
+import type { Config } from '../config.js'
+
+export interface SecurityOptions { config: Config }
+
+// An API answers JSON: it loads nothing, is framed by nothing, submits no forms.
+export const API_HELMET: HelmetOptions = {
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] }
+  },
+  frameguard: { action: 'deny' },
+  referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
+  strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true }
+}
+
+/** The response headers helmet sets with these options (lower-case names). */
+export function helmetHeaders (options: HelmetOptions): Record<string, string> {
+  const headers: Record<string, string> = {}
+  const res = {
+    setHeader: (name: string, value: string) => { headers[name.toLowerCase()] = String(value) },
+    removeHeader: (name: string) => { delete headers[name.toLowerCase()] }
+  }
+  helmet(options)({} as IncomingMessage, res as unknown as ServerResponse, () => {})
+  return headers
+}
+
+// probes and scrapes come from inside the network, without the proxy's X-Forwarded-Proto
+const NO_REDIRECT = new Set(['/health', '/ready', '/metrics'])
+const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/
+
+// what a browser client may send and read cross-origin
+const ALLOWED_HEADERS = ['content-type', 'authorization', 'x-request-id', 'idempotency-key', 'x-mercurius-operation-name', 'mercurius-require-preflight']
+const EXPOSED_HEADERS = ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'x-ratelimit-cost', 'x-ratelimit-points-limit', 'x-ratelimit-points-remaining']
+
+export default fp<SecurityOptions>(async function securityPlugin (app, { config }) {
+  const headers = helmetHeaders(API_HELMET)
+  app.addHook('onRequest', (_request, reply, done) => {
+    reply.headers(headers)
+    done()
+  })
+
+  // Behind a TLS-terminating proxy: X-Forwarded-Proto: http means the client used plain HTTP.
+  // 308 keeps the method and body; no-store keeps a shared cache from keeping a redirect built
+  // from one client's Host header.
+  if (config.TRUST_PROXY && config.FORCE_HTTPS) {
+    app.addHook('onRequest', (request, reply, done) => {
+      if (request.headers['x-forwarded-proto'] === undefined || request.protocol !== 'http' || NO_REDIRECT.has(request.routeOptions.url ?? '')) return done()
+      if (!HOST.test(request.host)) {
+        reply.code(400).send({ errors: [{ message: 'Invalid Host header', extensions: { code: 'BAD_USER_INPUT' } }] })
+        return
+      }
+      reply.header('cache-control', 'no-store').redirect(`https://${request.host}${request.url}`, 308)
+    })
+  }
+
+  // No listed origin: no CORS headers at all, so browsers keep other sites out.
+  if (config.CORS_ORIGINS.length > 0) {
+    await app.register(cors, {
+      origin: config.CORS_ORIGINS.includes('*') ? '*' : config.CORS_ORIGINS,
+      methods: ['GET', 'POST'],
+      allowedHeaders: ALLOWED_HEADERS,
+      exposedHeaders: EXPOSED_HEADERS,
+      maxAge: 600
+    })
+  }
+}, { name: 'security' })
