@@ -1,0 +1,199 @@
+// A two-level resolver cache: an in-process LRU (L1) in front of Redis (L2), with tag-based
+// invalidation that reaches every instance through Redis pub/sub.
+//
+// Written here rather than taken from async-cache-dedupe or mercurius-cache: their storages are
+// one level (memory or Redis), and the hot path needs both: L1 answers without a Redis round trip,
+// L2 shares entries across instances and is never stale. The guarantees:
+// - L2 is never stale: an invalidation stamps each tag with Redis's clock, and a value loaded
+//   after an L2 miss is written back only if none of its tags was invalidated since that miss.
+// - L1 is stale at most until the invalidation message arrives: a mutation's own instance drops
+//   its entries before answering; a load that overlapped any invalidation is not kept in L1; and
+//   while the subscriber is disconnected L1 is emptied and bypassed.
+// - Stampede: concurrent loads of one key share one promise (one SQL statement).
+import { LRUCache } from 'lru-cache'
+import type { Redis } from 'ioredis'
+import type { RedisBreaker } from '../redis/breaker.js'
+import { L2_GET, L2_INVALIDATE, L2_SET } from './scripts.js'
+
+export interface CacheEvents { lookup (level: 'memory' | 'redis', hit: boolean): void }
+
+export interface TwoLevelOptions {
+  ttlSeconds: number
+  maxEntries?: number
+  /** L2 and pub/sub; null: L1 only (one instance, no Redis) */
+  redis: Redis | null
+  breaker: RedisBreaker
+  /** REDIS_KEY_PREFIX: the scripts name keys themselves, so ioredis's keyPrefix does not apply */
+  prefix: string
+  events?: CacheEvents
+  onError?: (err: Error) => void
+}
+
+export interface Cache {
+  /** value for key, loading (and caching) it with load() on a miss; tags say what invalidates it */
+  get<T> (key: string, load: () => Promise<T>, tags: (value: T) => string[]): Promise<T>
+  /** batched get: loadMissing returns a value for every key it was given */
+  many<T> (keys: string[], loadMissing: (keys: string[]) => Promise<T[]>, tags: (value: T, key: string) => string[]): Promise<T[]>
+  /** drops every entry carrying one of the tags, here, in Redis and (via pub/sub) on every instance */
+  invalidate (tags: string[]): Promise<void>
+  close (): Promise<void>
+}
+
+interface Entry { value: unknown, tags: string[] }
+
+export async function createTwoLevelCache (opts: TwoLevelOptions): Promise<Cache> {
+  const ttlMs = opts.ttlSeconds * 1000
+  // jitter: keys written together do not expire together
+  const jittered = () => Math.round(ttlMs * (0.9 + Math.random() * 0.2))
+  const byTag = new Map<string, Set<string>>()
+  const l1 = new LRUCache<string, Entry>({
+    max: opts.maxEntries ?? 10_000,
+    ttlAutopurge: false,
+    dispose: (entry, key) => {
+      for (const tag of entry.tags) {
+        const keys = byTag.get(tag)
+        if (keys) { keys.delete(key); if (keys.size === 0) byTag.delete(tag) }
+      }
+    }
+  })
+  const inflight = new Map<string, Promise<unknown>>()
+  let invalidations = 0
+  const redis = opts.redis
+  const channel = `${opts.prefix}cache:invalidate`
+  const full = (key: string) => `${opts.prefix}c:${key}`
+  if (redis) {
+    redis.defineCommand('cacheGet', { lua: L2_GET, numberOfKeys: 0 })
+    redis.defineCommand('cacheSet', { lua: L2_SET, numberOfKeys: 0 })
+    redis.defineCommand('cacheInvalidate', { lua: L2_INVALIDATE, numberOfKeys: 0 })
+  }
+  // Invalidations that could not reach Redis (breaker open) are retried when it is back, so L2
+  // does not keep serving what was changed during the outage (bounded; past it, entries age out by TTL).
+  const pending = new Set<string>()
+  async function sendInvalidation (tags: string[]) {
+    await opts.breaker.run((r) => (r as unknown as CacheCommands).cacheInvalidate(opts.prefix, channel, JSON.stringify(tags)), () => {
+      for (const tag of tags) if (pending.size < 10_000) pending.add(tag)
+      return null
+    })
+  }
+  async function flushPending () {
+    if (pending.size === 0) return
+    const tags = [...pending]
+    pending.clear()
+    await sendInvalidation(tags)
+  }
+
+  // L1 is trusted only while invalidation messages can reach us (or there is no Redis at all).
+  let l1Live = redis === null
+  const subscriber = redis ? redis.duplicate({ keyPrefix: '', enableOfflineQueue: true, lazyConnect: true, commandTimeout: 0, maxRetriesPerRequest: null }) : null
+  if (subscriber) {
+    subscriber.on('message', (_channel: string, message: string) => dropLocal(JSON.parse(message) as string[]))
+    subscriber.on('ready', () => { l1.clear(); l1Live = true; void flushPending() })
+    subscriber.on('close', () => { l1Live = false; l1.clear() })
+    subscriber.on('error', (err: Error) => opts.onError?.(err))
+    await subscriber.connect().then(() => subscriber.subscribe(channel)).catch((err: Error) => opts.onError?.(err))
+  }
+
+  function dropLocal (tags: string[]) {
+    invalidations++
+    for (const tag of tags) {
+      const keys = byTag.get(tag)
+      if (!keys) continue
+      for (const key of [...keys]) l1.delete(key)
+    }
+  }
+
+  function keepLocal (key: string, value: unknown, tags: string[], epoch: number) {
+    if (!l1Live || epoch !== invalidations) return
+    l1.set(key, { value, tags }, { ttl: jittered() })
+    for (const tag of tags) {
+      const keys = byTag.get(tag) ?? byTag.set(tag, new Set()).get(tag)!
+      keys.add(key)
+    }
+  }
+
+  function l1Get (key: string): Entry | undefined {
+    const entry = l1Live ? l1.get(key) : undefined
+    opts.events?.lookup('memory', entry !== undefined)
+    return entry
+  }
+
+  async function l2Load<T> (keys: string[], load: (missing: string[]) => Promise<T[]>, tags: (v: T, key: string) => string[]): Promise<T[]> {
+    const found = redis
+      ? await opts.breaker.run((r) => (r as unknown as CacheCommands).cacheGet(...keys.map(full)), () => null)
+      : null
+    const values = new Array<T>(keys.length)
+    const missing: number[] = []
+    keys.forEach((_, i) => {
+      const raw = found?.[i]
+      if (typeof raw === 'string') values[i] = JSON.parse(raw) as T
+      else missing.push(i)
+      if (found) opts.events?.lookup('redis', typeof raw === 'string')
+    })
+    if (missing.length === 0) return values
+    const loaded = await load(missing.map((i) => keys[i]))
+    const since = found?.[keys.length]
+    const writes: string[] = []
+    missing.forEach((index, j) => {
+      values[index] = loaded[j]
+      if (since !== undefined) writes.push(full(keys[index]), JSON.stringify(loaded[j]), JSON.stringify(tags(loaded[j], keys[index])))
+    })
+    if (writes.length > 0) {
+      void opts.breaker.run((r) => (r as unknown as CacheCommands).cacheSet(opts.prefix, since as string, String(Math.ceil(jittered() / 1000)), ...writes), () => null)
+    }
+    return values
+  }
+
+  async function many<T> (keys: string[], loadMissing: (keys: string[]) => Promise<T[]>, tags: (v: T, key: string) => string[]): Promise<T[]> {
+    if (ttlMs === 0) return loadMissing(keys)
+    const out = new Array<T>(keys.length)
+    const waits: Array<Promise<void>> = []
+    const todo: string[] = []
+    const todoIndex: number[] = []
+    keys.forEach((key, i) => {
+      const hit = l1Get(key)
+      if (hit) { out[i] = hit.value as T; return }
+      const pending = inflight.get(key)
+      if (pending) { waits.push(pending.then((v) => { out[i] = v as T })); return }
+      todo.push(key)
+      todoIndex.push(i)
+    })
+    if (todo.length > 0) {
+      const epoch = invalidations
+      const batch = l2Load(todo, loadMissing, tags)
+      todo.forEach((key, j) => {
+        const one = batch.then((values) => values[j])
+        inflight.set(key, one)
+        waits.push(one.then((v) => {
+          out[todoIndex[j]] = v
+          keepLocal(key, v, tags(v, key), epoch)
+        }).finally(() => inflight.delete(key)))
+      })
+    }
+    await Promise.all(waits)
+    return out
+  }
+
+  return {
+    many,
+    async get (key, load, tags) {
+      const [value] = await many([key], async () => [await load()], (v) => tags(v))
+      return value
+    },
+    async invalidate (tags) {
+      if (tags.length === 0) return
+      dropLocal(tags)
+      if (!redis) return
+      await sendInvalidation(tags)
+    },
+    async close () {
+      subscriber?.disconnect()
+      l1.clear()
+    }
+  }
+}
+
+interface CacheCommands {
+  cacheGet (...keys: string[]): Promise<Array<string | null>>
+  cacheSet (...args: string[]): Promise<number>
+  cacheInvalidate (...args: string[]): Promise<number>
+}

@@ -1,0 +1,126 @@
+// The two-level cache on its own, against the real Redis: two caches stand for two instances.
+import { randomBytes } from 'node:crypto'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Redis } from 'ioredis'
+import { createTwoLevelCache, type Cache } from '../../src/cache/two-level.js'
+import { createRedis } from '../../src/plugins/redis.js'
+import { createBreaker } from '../../src/redis/breaker.js'
+import { describeWith, TEST_REDIS_URL } from '../helpers/services.js'
+
+describeWith('redis', 'two-level cache', () => {
+  const prefix = `test-cache-${randomBytes(4).toString('hex')}:`
+  const clients: Redis[] = []
+  const caches: Cache[] = []
+  const lookups = { memory: [0, 0], redis: [0, 0] }
+
+  async function instance () {
+    const redis = createRedis({ url: TEST_REDIS_URL!, commandTimeoutMs: 1000, keyPrefix: prefix })
+    await redis.connect()
+    clients.push(redis)
+    const cache = await createTwoLevelCache({
+      ttlSeconds: 30, redis, prefix, breaker: createBreaker(redis, { failures: 3, resetMs: 1000, commandTimeoutMs: 1000 }),
+      events: { lookup: (level, hit) => { lookups[level][hit ? 0 : 1]++ } }
+    })
+    caches.push(cache)
+    return cache
+  }
+  let a: Cache
+  let b: Cache
+  let raw: Redis
+  beforeAll(async () => {
+    a = await instance()
+    b = await instance()
+    raw = createRedis({ url: TEST_REDIS_URL!, commandTimeoutMs: 1000, keyPrefix: '' })
+    await raw.connect()
+  })
+  afterAll(async () => {
+    for (const c of caches) await c.close()
+    const keys = await raw.keys(`${prefix}*`)
+    if (keys.length) await raw.del(...keys)
+    raw.disconnect()
+    for (const r of clients) r.disconnect()
+  })
+
+  it('loads once, then answers from memory; another instance answers from Redis', async () => {
+    let loads = 0
+    const load = async () => { loads++; return { n: 1 } }
+    expect(await a.get('k1', load, () => ['t1'])).toEqual({ n: 1 })
+    expect(await a.get('k1', load, () => ['t1'])).toEqual({ n: 1 })
+    await new Promise((resolve) => setTimeout(resolve, 50)) // the write-back is not awaited
+    expect(await b.get('k1', load, () => ['t1'])).toEqual({ n: 1 })
+    expect(loads).toBe(1)
+    expect(await raw.get(`${prefix}c:k1`)).toBe('{"n":1}')
+  })
+
+  it('runs one load for 100 concurrent requests of a cold key', async () => {
+    let loads = 0
+    const load = async () => { loads++; await new Promise((resolve) => setTimeout(resolve, 20)); return 'v' }
+    const values = await Promise.all(Array.from({ length: 100 }, () => a.get('cold', load, () => [])))
+    expect(values).toEqual(Array(100).fill('v'))
+    expect(loads).toBe(1)
+  })
+
+  it('batches misses and keeps hits', async () => {
+    const asked: string[][] = []
+    const loadMissing = async (keys: string[]) => { asked.push(keys); return keys.map((k) => `value-${k}`) }
+    expect(await a.many(['m1', 'm2'], loadMissing, () => [])).toEqual(['value-m1', 'value-m2'])
+    expect(await a.many(['m1', 'm2', 'm3'], loadMissing, () => [])).toEqual(['value-m1', 'value-m2', 'value-m3'])
+    expect(asked).toEqual([['m1', 'm2'], ['m3']])
+  })
+
+  it('invalidates by tag in Redis at once and on the other instance within 100 ms', async () => {
+    let version = 1
+    const load = async () => ({ version })
+    expect(await a.get('u:1', load, () => ['user:1'])).toEqual({ version: 1 })
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(await b.get('u:1', load, () => ['user:1'])).toEqual({ version: 1 })
+    version = 2
+    await a.invalidate(['user:1'])
+    expect(await raw.get(`${prefix}c:u:1`)).toBeNull()
+    expect(await a.get('u:1', load, () => ['user:1'])).toEqual({ version: 2 })
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(await b.get('u:1', load, () => ['user:1'])).toEqual({ version: 2 })
+  })
+
+  it('never writes back a value loaded before an invalidation of its tag', async () => {
+    const stale = async () => {
+      // the write that this load raced with: it commits and invalidates while we read
+      await b.invalidate(['race'])
+      return 'stale'
+    }
+    expect(await a.get('r:1', stale, () => ['race'])).toBe('stale')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(await raw.get(`${prefix}c:r:1`)).toBeNull()
+    let loads = 0
+    expect(await a.get('r:1', async () => { loads++; return 'fresh' }, () => ['race'])).toBe('fresh')
+    expect(loads).toBe(1)
+  })
+
+  it('counts hits and misses per level', () => {
+    expect(lookups.memory[0]).toBeGreaterThan(0)
+    expect(lookups.memory[1]).toBeGreaterThan(0)
+    expect(lookups.redis[0]).toBeGreaterThan(0)
+    expect(lookups.redis[1]).toBeGreaterThan(0)
+  })
+})
+
+describe('two-level cache without Redis', () => {
+  it('keeps entries in memory and invalidates them', async () => {
+    const { noRedis } = await import('../../src/redis/breaker.js')
+    const cache = await createTwoLevelCache({ ttlSeconds: 30, redis: null, prefix: 'x:', breaker: noRedis })
+    let n = 0
+    const load = async () => ++n
+    expect(await cache.get('k', load, () => ['t'])).toBe(1)
+    expect(await cache.get('k', load, () => ['t'])).toBe(1)
+    await cache.invalidate(['t'])
+    expect(await cache.get('k', load, () => ['t'])).toBe(2)
+  })
+
+  it('passes straight through with a TTL of 0', async () => {
+    const { noRedis } = await import('../../src/redis/breaker.js')
+    const cache = await createTwoLevelCache({ ttlSeconds: 0, redis: null, prefix: 'x:', breaker: noRedis })
+    let n = 0
+    await cache.get('k', async () => ++n, () => [])
+    expect(await cache.get('k', async () => ++n, () => [])).toBe(2)
+  })
+})
