@@ -101,6 +101,8 @@ export const schema = z.object({
   IDEMPOTENCY_TTL_HOURS: int(1).default(24).describe('how long an Idempotency-Key and its result are kept'),
   MIGRATION_DATABASE_URL: url(['postgres:', 'postgresql:']).optional()
     .describe('owner role for migrations; defaults to DATABASE_URL'),
+  DATABASE_APP_ROLE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'a plain role name (letters, digits, _)').optional()
+    .describe('role the server runs as; npm run migrate creates or updates it with row access only (no DDL, no TRUNCATE, no pgmigrations); unset = the user of DATABASE_URL when MIGRATION_DATABASE_URL names another, else one role for both'),
   UNSAFE_ALLOW_DISABLED_LIMITS: bool.default(false)
     .describe('benchmark only: lets production start with limits set to 0 (disabled); never set it in a deployment'),
   READ_ONLY: bool.default(false).describe('mutations fail fast with SERVICE_READ_ONLY; queries keep working')

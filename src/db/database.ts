@@ -22,6 +22,7 @@ export interface Database extends Queryable {
 }
 
 export interface DatabaseOptions {
+  /** a URL, or a client configuration (TLS with a CA file: src/db/connection.ts) */
   connection: string | pg.ClientConfig
   min: number
   max: number
@@ -31,7 +32,6 @@ export interface DatabaseOptions {
   /** Named (server-side prepared) statements; off for the embedded database, which cannot keep them. */
   preparedStatements: boolean
   applicationName?: string
-  ssl?: pg.ClientConfig['ssl']
   onIdleError: (err: Error) => void
 }
 
@@ -39,7 +39,6 @@ export function createDatabase (opts: DatabaseOptions): Database {
   const base = typeof opts.connection === 'string' ? { connectionString: opts.connection } : opts.connection
   const pool = new pg.Pool({
     ...base,
-    ...(opts.ssl ? { ssl: opts.ssl } : {}),
     min: opts.min,
     max: opts.max,
     connectionTimeoutMillis: opts.connectTimeoutMs,

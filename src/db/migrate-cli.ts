@@ -1,7 +1,10 @@
-// `npm run migrate [-- --dry-run] [-- --down [--count N]]` against MIGRATION_DATABASE_URL (or DATABASE_URL).
+// `npm run migrate [-- --dry-run] [-- --down [--count N]]` against MIGRATION_DATABASE_URL (or DATABASE_URL),
+// then the application role's grants (src/db/roles.ts).
 import { parseArgs } from 'node:util'
 import { ConfigError, loadConfig } from '../config.js'
+import { connectionConfig } from './connection.js'
 import { migrate } from './migrate.js'
+import { appRoleName } from './roles.js'
 
 const { values } = parseArgs({ options: { 'dry-run': { type: 'boolean', default: false }, down: { type: 'boolean', default: false }, count: { type: 'string' } } })
 try {
@@ -12,7 +15,9 @@ try {
     process.exit(1)
   }
   const ran = await migrate({
-    connection: url,
+    connection: connectionConfig(url, config.DATABASE_SSL_CA_FILE),
+    // the server's own role gets row access only (src/db/roles.ts); none with a single URL
+    appRole: appRoleName(config),
     direction: values.down ? 'down' : 'up',
     count: values.count === undefined ? undefined : Number(values.count),
     dryRun: values['dry-run'],

@@ -2,6 +2,7 @@
 import { runner } from 'node-pg-migrate'
 import pg from 'pg'
 import { MIGRATIONS_DIR } from '../paths.js'
+import { applyAppRole, grantStatements } from './roles.js'
 
 export interface MigrateOptions {
   connection: string | pg.ClientConfig
@@ -10,6 +11,8 @@ export interface MigrateOptions {
   count?: number
   dryRun?: boolean
   log?: (msg: string) => void
+  /** after migrating, create or update this application role with row access only (src/db/roles.ts) */
+  appRole?: string | null
 }
 
 export async function migrate (opts: MigrateOptions) {
@@ -17,7 +20,7 @@ export async function migrate (opts: MigrateOptions) {
   await client.connect()
   try {
     const log = opts.log ?? (() => {})
-    return await runner({
+    const ran = await runner({
       dbClient: client,
       dir: MIGRATIONS_DIR,
       migrationsTable: 'pgmigrations',
@@ -30,6 +33,14 @@ export async function migrate (opts: MigrateOptions) {
       verbose: true,
       logger: { debug: log, info: log, warn: log, error: log }
     })
+    if (opts.appRole && (opts.direction ?? 'up') === 'up') {
+      if (opts.dryRun) {
+        log(`-- application role ${opts.appRole}: created if missing (LOGIN, no password), then`)
+        for (const sql of grantStatements(opts.appRole)) log(`${sql};`)
+      }
+      else await applyAppRole(client, opts.appRole, log)
+    }
+    return ran
   } finally {
     await client.end()
   }

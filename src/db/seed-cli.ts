@@ -1,5 +1,6 @@
 // `npm run seed`: the deterministic demo data set; running it twice changes nothing.
 import { ConfigError, loadConfig } from '../config.js'
+import { connectionConfig } from './connection.js'
 import { createDatabase } from './database.js'
 import { seed } from './seed.js'
 
@@ -10,7 +11,7 @@ try {
     process.exit(1)
   }
   const db = createDatabase({
-    connection: config.DATABASE_URL, min: 0, max: 1, connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
+    connection: connectionConfig(config.DATABASE_URL, config.DATABASE_SSL_CA_FILE), min: 0, max: 1, connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
     idleTimeoutMs: 1000, statementTimeoutMs: 0, preparedStatements: false, onIdleError: () => {}
   })
   const result = await db.transaction((tx) => seed(tx))

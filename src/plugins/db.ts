@@ -1,10 +1,11 @@
 // The database: one pg Pool (src/db/database.ts), or the embedded PGlite when DATABASE_URL is unset.
-import { readFileSync } from 'node:fs'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
+import { connectionConfig } from '../db/connection.js'
 import { createDatabase, type Database } from '../db/database.js'
 import { startEmbedded } from '../db/embedded.js'
 import { migrate } from '../db/migrate.js'
+import { appRoleName, excessPrivileges } from '../db/roles.js'
 import { seed } from '../db/seed.js'
 
 declare module 'fastify' {
@@ -14,7 +15,8 @@ declare module 'fastify' {
 export interface DbOptions { config: Config }
 
 export default fp<DbOptions>(async function dbPlugin (app, { config }) {
-  let connection: NonNullable<Config['DATABASE_URL']> | Awaited<ReturnType<typeof startEmbedded>>['connection'] = config.DATABASE_URL ?? ''
+  let connection: ReturnType<typeof connectionConfig> | Awaited<ReturnType<typeof startEmbedded>>['connection'] =
+    config.DATABASE_URL ? connectionConfig(config.DATABASE_URL, config.DATABASE_SSL_CA_FILE) : ''
   let embedded: Awaited<ReturnType<typeof startEmbedded>> | undefined
   if (config.embeddedDatabase) {
     const started = Date.now()
@@ -31,7 +33,6 @@ export default fp<DbOptions>(async function dbPlugin (app, { config }) {
     idleTimeoutMs: config.DATABASE_IDLE_TIMEOUT_MS,
     statementTimeoutMs: config.QUERY_TIMEOUT_MS,
     preparedStatements: config.DATABASE_PREPARED_STATEMENTS && !config.embeddedDatabase,
-    ssl: config.DATABASE_SSL_CA_FILE ? { ca: readFileSync(config.DATABASE_SSL_CA_FILE, 'utf8') } : undefined,
     onIdleError: (err) => app.log.error({ err }, 'idle database connection failed')
   })
   app.decorate('db', db)
@@ -41,8 +42,15 @@ export default fp<DbOptions>(async function dbPlugin (app, { config }) {
   })
   // Fail fast at boot on a wrong URL or an unreachable server.
   await db.query('ping', 'SELECT 1')
+  if (config.isProduction) {
+    // least privilege (src/db/roles.ts): production should run as the row-access-only role
+    const excess = await excessPrivileges(db)
+    if (excess.length > 0) app.log.warn({ excess }, 'the database role of the server can do more than read and write rows: run it as the role npm run migrate grants (README, Least privilege)')
+  }
   if (config.migrateOnStart) {
-    await migrate({ connection, log: (msg) => app.log.debug(msg) })
+    // as the owner when MIGRATION_DATABASE_URL is set; the embedded database keeps one role
+    const owner = config.MIGRATION_DATABASE_URL ? connectionConfig(config.MIGRATION_DATABASE_URL, config.DATABASE_SSL_CA_FILE) : connection
+    await migrate({ connection: owner, appRole: appRoleName(config), log: (msg) => app.log.debug(msg) })
     if (embedded) {
       const seeded = await seed(db)
       if (seeded.users > 0) app.log.info(seeded, 'seeded the embedded database with demo data')
