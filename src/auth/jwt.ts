@@ -15,7 +15,8 @@ export function createTokenVerifier (config: Pick<Config, 'JWT_SECRET' | 'JWT_IS
   const verify = createVerifier({
     key: config.JWT_SECRET,
     algorithms: ['HS256'],
-    requiredClaims: ['sub', 'exp'],
+    // fast-jwt checks iss and aud only when the token has them: require them when they are set
+    requiredClaims: ['sub', 'exp', ...(config.JWT_ISSUER ? ['iss'] : []), ...(config.JWT_AUDIENCE ? ['aud'] : [])],
     allowedIss: config.JWT_ISSUER,
     allowedAud: config.JWT_AUDIENCE,
     clockTolerance: 5000,

@@ -4,6 +4,7 @@ import type { DirectiveNode, GraphQLResolveInfo } from 'graphql'
 import type { MercuriusAuthOptions } from 'mercurius-auth'
 import type { MercuriusContext } from 'mercurius'
 import { gqlError } from '../errors.js'
+import { securityEvent } from '../security/events.js'
 
 const requirements = new WeakMap<DirectiveNode, string>()
 
@@ -17,16 +18,28 @@ function required (ast: DirectiveNode): string {
   return r
 }
 
+// a security event for the first denial of a request, not one per row of a list
+const reported = new WeakSet<object>()
+
+function deny (code: 'UNAUTHENTICATED' | 'FORBIDDEN', ctx: MercuriusContext, info: GraphQLResolveInfo, requires: string) {
+  const request = ctx.reply?.request
+  if (request && !reported.has(request)) {
+    reported.add(request)
+    securityEvent(request, 'authorization_denied', { code, field: `${info.parentType.name}.${info.fieldName}`, requires })
+  }
+  return code === 'UNAUTHENTICATED' ? gqlError(code, 'sign in to do this') : gqlError(code)
+}
+
 export function applyPolicy (ast: DirectiveNode, parent: { id?: string }, args: { id?: string }, ctx: MercuriusContext, info: GraphQLResolveInfo) {
   const caller = ctx.caller
   const onOperation = info.parentType.name === 'Mutation' || info.parentType.name === 'Query'
-  if (!caller) return onOperation ? gqlError('UNAUTHENTICATED', 'sign in to do this') : gqlError('FORBIDDEN')
-  if (caller.roles.includes('admin')) return true
   const requires = required(ast)
+  if (!caller) return deny(onOperation ? 'UNAUTHENTICATED' : 'FORBIDDEN', ctx, info, requires)
+  if (caller.roles.includes('admin')) return true
   if (requires === 'USER') return true
   // SELF: the user the field belongs to (User.email) or the user the operation names (id argument).
   if (requires === 'SELF' && (onOperation ? args.id : parent.id) === caller.sub) return true
-  return gqlError('FORBIDDEN')
+  return deny('FORBIDDEN', ctx, info, requires)
 }
 
 export const authOptions = {

@@ -61,7 +61,7 @@ function classify (e: GraphQLError): { code: ErrorCode, status: number, known: b
   if (failure) return { code: failure, status: ERRORS[failure].status, known: true, database: true }
   // graphql's own syntax and validation errors carry no original error; a variable value of the
   // wrong type carries the scalar's coercion error (and no path: nothing ran)
-  if (!orig || (orig instanceof GraphQLError && e.path === undefined)) {
+  if (!orig || (e.path === undefined && (orig as unknown) instanceof GraphQLError)) {
     if (TOO_MANY_TOKENS.test(e.message)) return { code: 'QUERY_TOO_LARGE', status: 400, known: true, limit: 'tokens' }
     if (e.message.startsWith('Syntax Error')) return { code: 'GRAPHQL_PARSE_FAILED', status: 400, known: true }
     // variable values of the wrong type
