@@ -39,6 +39,8 @@ export const schema = z.object({
     .describe('HTTP keep-alive timeout; keep it above the load balancer idle timeout'),
   REDIS_URL: url(['redis:', 'rediss:']).optional()
     .describe('Redis for cache, rate limits and persisted queries; unset = in-process (refused in production)'),
+  REDIS_TLS_CA_FILE: z.string().optional()
+    .describe('CA certificate (PEM) that the Redis server certificate must chain to; with a rediss:// REDIS_URL (public CAs need nothing)'),
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{0,64}$/).default('bastion:')
     .describe('prefix of every Redis key and channel, so services (or test runs) can share one Redis'),
   REDIS_COMMAND_TIMEOUT_MS: int(1).default(50)
@@ -193,6 +195,7 @@ export function loadConfig (env: Record<string, string | undefined> = readEnviro
     if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o)) problems.push(`CORS_ORIGINS: ${o} is not an origin (scheme://host[:port], no path)`)
   }
   if (v.DATABASE_POOL_MIN > v.DATABASE_POOL_MAX) problems.push('DATABASE_POOL_MIN: must not exceed DATABASE_POOL_MAX')
+  if (v.REDIS_TLS_CA_FILE && !v.REDIS_URL?.startsWith('rediss:')) problems.push('REDIS_TLS_CA_FILE: needs a rediss:// REDIS_URL (TLS)')
   if (v.SHUTDOWN_DELAY_MS !== undefined && v.SHUTDOWN_DELAY_MS >= v.SHUTDOWN_GRACE_MS) {
     problems.push('SHUTDOWN_DELAY_MS: must be shorter than SHUTDOWN_GRACE_MS')
   }

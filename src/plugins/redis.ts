@@ -1,6 +1,7 @@
 // Redis (ioredis) when REDIS_URL is set, else null (cache and rate limits stay in-process).
 // Commands never queue while disconnected and time out quickly: a Redis outage degrades the
 // service (cache bypassed, per-instance rate limits), it never hangs a request.
+import { readFileSync } from 'node:fs'
 import fp from 'fastify-plugin'
 import { Redis } from 'ioredis'
 import type { Config } from '../config.js'
@@ -16,10 +17,19 @@ declare module 'fastify' {
 
 export interface RedisOptions { config: Config }
 
-export interface RedisClientOptions { url: string, commandTimeoutMs: number, keyPrefix: string, name?: string }
+export interface RedisClientOptions {
+  url: string
+  commandTimeoutMs: number
+  keyPrefix: string
+  name?: string
+  /** CA (PEM) for a rediss:// server whose certificate a public CA did not sign */
+  tlsCa?: string
+}
 
-export function createRedis ({ url, commandTimeoutMs, keyPrefix, name = 'bastion' }: RedisClientOptions) {
+export function createRedis ({ url, commandTimeoutMs, keyPrefix, name = 'bastion', tlsCa }: RedisClientOptions) {
   return new Redis(url, {
+    // rediss:// turns TLS on (verified against the system CAs); a CA file adds the server's own
+    ...(tlsCa ? { tls: { ca: tlsCa } } : {}),
     connectionName: name,
     // every key this client touches (pub/sub channels excepted: prefix those by hand)
     keyPrefix,
@@ -39,7 +49,12 @@ export default fp<RedisOptions>(async function redisPlugin (app, { config }) {
     app.decorate('redisBreaker', noRedis)
     return
   }
-  const redis = createRedis({ url: config.REDIS_URL, commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS, keyPrefix: config.REDIS_KEY_PREFIX })
+  const redis = createRedis({
+    url: config.REDIS_URL,
+    commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+    keyPrefix: config.REDIS_KEY_PREFIX,
+    tlsCa: config.REDIS_TLS_CA_FILE ? readFileSync(config.REDIS_TLS_CA_FILE, 'utf8') : undefined
+  })
   let wasReady = false
   redis.on('error', (err) => app.log.warn({ err: { message: err.message } }, 'redis error'))
   redis.on('ready', () => { if (wasReady) app.log.info('redis reconnected'); wasReady = true })
