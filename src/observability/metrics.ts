@@ -1,6 +1,7 @@
 // The Prometheus metrics of SPEC "Metrics", on a Registry of their own per app instance (so test
 // apps in one process do not collide), with prom-client's default process and nodejs metrics.
 // https://github.com/siimon/prom-client
+import { totalmem } from 'node:os'
 import { getHeapStatistics } from 'node:v8'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type pg from 'pg'
@@ -17,9 +18,11 @@ export interface MetricsOptions {
   /** read at scrape time; null before the database plugin has started */
   pool: () => pg.Pool | null
   poolMax: number
+  /** the /ready verdict, asked when scraped */
+  ready: () => Promise<boolean>
 }
 
-export function createMetrics ({ pool, poolMax }: MetricsOptions) {
+export function createMetrics ({ pool, poolMax, ready }: MetricsOptions) {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
   const registers = [registry]
@@ -78,15 +81,21 @@ export function createMetrics ({ pool, poolMax }: MetricsOptions) {
       this.set({ state: 'waiting' }, p?.waitingCount ?? 0)
     }
   })
+  new Gauge({
+    name: 'bastion_ready',
+    help: '1 while /ready answers 200 (database reachable, not draining, not shedding load), else 0',
+    registers,
+    // the alert then needs nothing probing /ready (compose has no readiness probe, Kubernetes does)
+    async collect () { this.set(await ready() ? 1 : 0) }
+  })
   // The limits the alerts compare against: pool saturation and memory headroom.
   new Gauge({ name: 'db_pool_max_connections', help: 'DATABASE_POOL_MAX', registers }).set(poolMax)
   new Gauge({ name: 'bastion_heap_limit_bytes', help: 'V8 heap size limit (--max-old-space-size)', registers })
     .set(getHeapStatistics().heap_size_limit)
-  // cgroup memory limit of the container; absent when there is none (the alert then uses the heap)
+  // cgroup limit of the container; without one (Node reports 0 or 2^64), the machine's memory
   const constrained = process.constrainedMemory?.() ?? 0
-  if (constrained > 0 && constrained < 2 ** 53) {
-    new Gauge({ name: 'bastion_memory_limit_bytes', help: 'Memory limit of the container (cgroup)', registers }).set(constrained)
-  }
+  new Gauge({ name: 'bastion_memory_limit_bytes', help: 'Memory the process may use: the container limit (cgroup), else the machine', registers })
+    .set(constrained > 0 && constrained < totalmem() ? constrained : totalmem())
   return metrics
 }
 

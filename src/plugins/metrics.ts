@@ -28,7 +28,12 @@ const UNAUTHORIZED = JSON.stringify({ errors: [{ message: ERRORS.UNAUTHENTICATED
 const digest = (s: string) => createHash('sha256').update(s).digest()
 
 export default fp<MetricsPluginOptions>(async function metricsPlugin (app, { config, graphqlPath }) {
-  const metrics = createMetrics({ pool: () => app.hasDecorator('db') ? app.db.pool : null, poolMax: config.DATABASE_POOL_MAX })
+  const metrics = createMetrics({
+    pool: () => app.hasDecorator('db') ? app.db.pool : null,
+    poolMax: config.DATABASE_POOL_MAX,
+    // /ready's own checks, in-process: what the alert sees is what the load balancer sees
+    ready: () => app.inject({ method: 'GET', url: '/ready' }).then((res) => res.statusCode === 200, () => false)
+  })
   app.decorate('metrics', metrics)
   app.decorateRequest('graphqlOperation', null)
   app.decorateRequest('graphqlExecuted', false)

@@ -13,7 +13,8 @@ export interface ServerProcess {
 
 /** nodeArgs: more node options before the script (e.g. another --import) */
 export async function startServer (env: Record<string, string | undefined>, timeoutMs = 60_000, nodeArgs: string[] = []): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, 'src/server.ts'], {
+  // as `npm start` does: the instrument module (Sentry) loads before the server
+  const child = spawn(process.execPath, ['--import', 'tsx', '--import', './src/instrument.ts', ...nodeArgs, 'src/server.ts'], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe']

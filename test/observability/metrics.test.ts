@@ -101,6 +101,16 @@ describe('after real traffic', () => {
     expect(valueOf(families, 'db_pool_max_connections')).toBe(20)
   })
 
+  it('reports the /ready verdict as bastion_ready, read when scraped', async () => {
+    expect(valueOf(families, 'bastion_ready')).toBe(1)
+    app.lifecycle.draining = true
+    try {
+      expect(valueOf((await scrape(app)).families, 'bastion_ready')).toBe(0)
+    } finally {
+      app.lifecycle.draining = false
+    }
+  })
+
   it('keeps one registry per app: a second app starts at zero', async () => {
     const other = await buildTestApp(db.url)
     try {
