@@ -12,6 +12,7 @@ import { deadlineLoaders, deadlineResolvers } from '../graphql/deadline.js'
 import { createErrorFormatter } from '../graphql/errors.js'
 import { batchHook, costHook, parseOptions, validationRules } from '../graphql/limits/index.js'
 import { loaders } from '../graphql/loaders.js'
+import { refuseMutations } from '../graphql/read-only.js'
 import * as posts from '../graphql/resolvers/posts.js'
 import * as users from '../graphql/resolvers/users.js'
 import { loadTypeDefs } from '../graphql/schema.js'
@@ -64,6 +65,11 @@ export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, p
   })
   // operation metrics and the slow-operation log; first, so a later hook that rejects still knows the operation
   observeGraphql(app, { operationNamesMax: config.METRICS_OPERATION_NAMES_MAX, slowOperationMs: config.SLOW_OPERATION_MS })
+  // READ_ONLY: mutations fail fast with SERVICE_READ_ONLY, before authorization and cost
+  if (config.READ_ONLY) {
+    app.graphql.addHook('preExecution', refuseMutations)
+    app.log.warn('READ_ONLY is on: every mutation is refused with SERVICE_READ_ONLY')
+  }
   await app.register(mercuriusAuth, authOptions)
   // cost with the request's variables (QUERY_TOO_COMPLEX), context.cost, the cost budget
   app.graphql.addHook('preExecution', costHook(config, app.chargeCost))

@@ -37,7 +37,8 @@ export function parseOptions (config: LimitConfig) {
   return config.MAX_TOKENS > 0 ? { maxTokens: config.MAX_TOKENS } : {}
 }
 
-function operationNameOf (context: MercuriusContext): string | undefined {
+/** the operationName a (possibly batched) request asked for */
+export function operationNameOf (context: MercuriusContext): string | undefined {
   const request = context.reply?.request
   if (!request) return undefined
   const source = request.method === 'GET' ? request.query : request.body
