@@ -12,6 +12,8 @@ import { deadlineLoaders, deadlineResolvers } from '../graphql/deadline.js'
 import { createErrorFormatter } from '../graphql/errors.js'
 import { batchHook, costHook, parseOptions, validationRules } from '../graphql/limits/index.js'
 import { loaders } from '../graphql/loaders.js'
+import { getOperationCheck } from '../graphql/get-operation.js'
+import { parsedDocumentsOnly } from '../graphql/parsed-only.js'
 import { refuseMutations } from '../graphql/read-only.js'
 import * as posts from '../graphql/resolvers/posts.js'
 import * as users from '../graphql/resolvers/users.js'
@@ -36,6 +38,8 @@ export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, p
   // batch size (QUERY_TOO_LARGE over MAX_BATCH) before the body is validated or run
   app.addHook('onRoute', (route) => {
     if (route.url === path && route.method === 'POST') route.preValidation = [batchHook(config), ...[route.preValidation ?? []].flat()]
+    // a GET's operation must exist before Mercurius looks it up (src/graphql/get-operation.ts)
+    if (route.url === path && route.method === 'GET') route.preHandler = [getOperationCheck(parseOptions(config)), ...[route.preHandler ?? []].flat()]
   })
   await app.register(mercurius, {
     schema: loadTypeDefs(),
@@ -71,6 +75,8 @@ export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, p
     app.log.warn('READ_ONLY is on: every mutation is refused with SERVICE_READ_ONLY')
   }
   await app.register(mercuriusAuth, authOptions)
+  // only documents graphql parsed from the query text (never a JSON-encoded AST)
+  app.graphql.addHook('preValidation', parsedDocumentsOnly)
   // cost with the request's variables (QUERY_TOO_COMPLEX), context.cost, the cost budget
   app.graphql.addHook('preExecution', costHook(config, app.chargeCost))
 }, { name: 'graphql', dependencies: ['db', 'auth', 'idempotency', 'rate-limit', 'metrics', 'error-tracking'] })

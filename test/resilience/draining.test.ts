@@ -33,7 +33,7 @@ it('drains under traffic: no accepted request fails, exit 0 within the grace per
     connections: 8,
     duration: 30,
     timeout: 10
-  })
+  }, () => {})
   instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
     statuses.set(status, (statuses.get(status) ?? 0) + 1)
     latencies.push(ms)

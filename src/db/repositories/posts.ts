@@ -6,6 +6,14 @@ export interface PostRow { id: string, title: string, body: string, createdAt: s
 const COLUMNS = `p.id::text AS id, p.title, p.body, p.author_id::text AS "authorId",
   to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "createdAt"`
 
+/** the author does not exist (any more): the caller's account was deleted */
+export class UnknownAuthorError extends Error {}
+
+function rethrowUnknownAuthor (err: unknown): never {
+  if ((err as { code?: string }).code === '23503') throw new UnknownAuthorError('author does not exist')
+  throw err
+}
+
 export function postsRepository (db: Queryable) {
   return {
     async findById (id: string): Promise<PostRow | null> {
@@ -28,7 +36,7 @@ export function postsRepository (db: Queryable) {
     async create (authorId: string, input: { title: string, body: string }): Promise<PostRow> {
       const { rows } = await db.query<PostRow>('posts_create', `
         INSERT INTO posts AS p (author_id, title, body) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
-      [authorId, input.title, input.body])
+      [authorId, input.title, input.body]).catch(rethrowUnknownAuthor)
       return rows[0]
     }
   }

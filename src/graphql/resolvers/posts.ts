@@ -1,3 +1,5 @@
+import { gqlError } from '../../errors.js'
+import { UnknownAuthorError } from '../../db/repositories/posts.js'
 import type { MutationResolvers, QueryResolvers } from '../generated.js'
 import { idempotent } from '../idempotency.js'
 import { check, page } from '../validation.js'
@@ -10,10 +12,16 @@ export const Query: Pick<QueryResolvers, 'posts' | 'post'> = {
   post: (_, { id }, ctx) => ctx.posts.findById(check('id', id))
 }
 
+// a valid token whose user has since been deleted: the identity is gone, sign in again
+function goneCaller (err: unknown): never {
+  if (err instanceof UnknownAuthorError) throw gqlError('UNAUTHENTICATED', 'the caller no longer exists')
+  throw err
+}
+
 export const Mutation: Pick<MutationResolvers, 'createPost'> = {
   // @auth(requires: USER) guarantees a caller. Accepts an Idempotency-Key.
   createPost: (_, args, ctx, info) => {
     const input = { title: check('title', args.input.title), body: check('body', args.input.body) }
-    return idempotent(ctx, info, args, (repos) => repos.posts.create(ctx.caller!.sub, input))
+    return idempotent(ctx, info, args, (repos) => repos.posts.create(ctx.caller!.sub, input)).catch(goneCaller)
   }
 }
