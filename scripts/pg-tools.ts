@@ -48,7 +48,7 @@ export function pgTool (tool: string, args: string[], url?: string, opts: { inhe
     const child = spawn(tool, [...extra, ...args], { env, stdio: ['ignore', 'pipe', opts.inherit ? 'inherit' : 'pipe'] })
     let out = ''
     let err = ''
-    child.stdout.on('data', (c: Buffer) => { out += c.toString() })
+    child.stdout!.on('data', (c: Buffer) => { out += c.toString() })
     child.stderr?.on('data', (c: Buffer) => { err += c.toString() })
     child.on('error', (e) => reject(new Error(`${tool}: ${e.message} (install PostgreSQL's client tools, e.g. apt-get install postgresql-client)`)))
     child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${tool} exited with ${code}${err ? `: ${err.trim()}` : ''}`))))

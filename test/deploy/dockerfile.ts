@@ -6,11 +6,14 @@ import { execFile } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { promisify } from 'node:util'
-import ignore from '@balena/dockerignore'
+import dockerignore from '@balena/dockerignore'
 import { DockerfileParser, type Instruction } from 'dockerfile-ast'
 import { ROOT } from '../../src/paths.js'
 
 const run = promisify(execFile)
+// the package's types declare an ES default export; its code is `module.exports = factory`
+type Factory = typeof dockerignore extends { default: infer F } ? F : typeof dockerignore
+const ignore = ((dockerignore as { default?: unknown }).default ?? dockerignore) as Factory
 export const DOCKERFILE = join(ROOT, 'docker', 'Dockerfile')
 const WORKDIR = '/app'
 
