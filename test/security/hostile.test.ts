@@ -1,0 +1,127 @@
+// The hostile-input pack: one line per attack, with the status and error codes it must get.
+// Every case: no 500, only codes from the table of SPEC, and /health still answers afterwards.
+// To add a case, add a line to CASES: a query string (sent as POST JSON), or a request.
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import type { App } from '../../src/app.js'
+import { ERRORS } from '../../src/errors.js'
+import { buildTestApp, createTestDatabase, token, type TestDatabase } from '../helpers/app.js'
+import { withDepth, withDepthThroughFragments } from './helpers.js'
+
+interface Request {
+  method?: 'GET' | 'POST'
+  url?: string
+  headers?: Record<string, string>
+  /** the raw body; default: JSON of { query, variables } */
+  body?: string
+  query?: string
+  variables?: unknown
+}
+type Case = [name: string, request: string | Request, status: number, codes: string[]]
+
+const json = { 'content-type': 'application/json' }
+const get = (query: string, headers: Record<string, string> = { 'mercurius-require-preflight': '1' }): Request =>
+  ({ method: 'GET', url: `/graphql?query=${encodeURIComponent(query)}`, headers })
+const MB = 1024 * 1024
+let fragmentBomb = '{ users { ...F0 } } fragment F40 on User { id }'
+for (let i = 0; i < 40; i++) fragmentBomb += ` fragment F${i} on User { ...F${i + 1} ...F${i + 1} }`
+
+export const CASES: Case[] = [
+  // fragments
+  ['fragment cycle', '{ users { ...A } } fragment A on User { ...B } fragment B on User { ...A }', 400, ['GRAPHQL_VALIDATION_FAILED']],
+  ['fragment spreading itself through fields', '{ users { ...A } } fragment A on User { posts { author { ...A } } }', 400, ['GRAPHQL_VALIDATION_FAILED']],
+  ['undefined fragment', '{ users { ...Nowhere } }', 400, ['GRAPHQL_VALIDATION_FAILED']],
+  ['fragment named __schema hiding depth', withDepthThroughFragments(30, '__schema'), 400, ['QUERY_TOO_DEEP']],
+  ['deep nesting through fragments', withDepthThroughFragments(40), 400, ['QUERY_TOO_DEEP']],
+  ['deep nesting', withDepth(100), 400, ['QUERY_TOO_DEEP']],
+  ['fragment bomb (2^40 fields)', fragmentBomb, 400, ['QUERY_TOO_COMPLEX']],
+  // floods
+  ['alias flood', `{ ${Array.from({ length: 500 }, (_, i) => `a${i}: __typename`).join(' ')} }`, 400, ['QUERY_TOO_LARGE']],
+  ['alias flood on a list field', `{ ${Array.from({ length: 100 }, (_, i) => `a${i}: users(limit: 100) { id }`).join(' ')} }`, 400, ['QUERY_TOO_LARGE']],
+  ['directive flood', `{ me { ${'id @include(if: true) '.repeat(200)}} }`, 400, ['QUERY_TOO_LARGE']],
+  // graphql stops after 100 errors (and reports nothing else)
+  ['duplicate directives', `{ me @skip(if: false) ${'@skip(if: false) '.repeat(100)}{ id } }`, 400, ['GRAPHQL_VALIDATION_FAILED']],
+  // graphql >= 16.15 aborts OverlappingFieldsCanBeMerged past a comparison budget
+  ['field flood', `{ ${'__typename '.repeat(1990)}}`, 400, ['GRAPHQL_VALIDATION_FAILED']],
+  ['field flood under the merge budget', `{ ${'me { id } '.repeat(200)}}`, 200, []],
+  ['batch flood', { body: JSON.stringify(Array.from({ length: 1000 }, () => ({ query: '{ me { id } }' }))) }, 400, ['QUERY_TOO_LARGE']],
+  ['token bomb', `{ ${'a '.repeat(200_000)}}`, 400, ['QUERY_TOO_LARGE']],
+  ['comment bomb just under 1 MB', `{ me { id } } #${'x'.repeat(MB - 100)}`, 200, []],
+  ['1 MB query string', `{ me { id } } #${'x'.repeat(MB)}`, 413, ['QUERY_TOO_LARGE']],
+  ['1 MB string argument', `{ user(id: "${'9'.repeat(MB)}") { id } }`, 413, ['QUERY_TOO_LARGE']],
+  ['string argument near 1 MB', `{ user(id: "${'9'.repeat(MB - 1000)}") { id } }`, 200, ['BAD_USER_INPUT']],
+  ['expensive list query', '{ users(limit: 100) { posts(limit: 100) { author { posts(limit: 100) { id } } } } }', 400, ['QUERY_TOO_COMPLEX']],
+  // variables and arguments
+  ['variable of the wrong type', { query: 'query ($n: Int) { users(limit: $n) { id } }', variables: { n: 'ten' } }, 400, ['BAD_USER_INPUT']],
+  ['variable of the wrong type, again (cached, compiled)', { query: 'query ($n: Int) { users(limit: $n) { id } }', variables: { n: 'ten' } }, 400, ['BAD_USER_INPUT']],
+  ['variable over 32 bits', { query: 'query ($n: Int) { users(limit: $n) { id } }', variables: { n: 1e12 } }, 400, ['BAD_USER_INPUT']],
+  ['object where a scalar goes', { query: 'query ($id: ID!) { user(id: $id) { id } }', variables: { id: { $ne: null } } }, 400, ['BAD_USER_INPUT']],
+  ['missing required variable', { query: 'query ($id: ID!) { user(id: $id) { id } }', variables: {} }, 400, ['BAD_USER_INPUT']],
+  ['variables not an object', { body: JSON.stringify({ query: '{ me { id } }', variables: [1, 2] }) }, 400, ['BAD_USER_INPUT']],
+  ['huge limit', '{ users(limit: 1000000000) { id } }', 200, ['BAD_USER_INPUT']],
+  ['negative limit', '{ users(limit: -5) { id } }', 200, ['BAD_USER_INPUT']],
+  ['limit over 32 bits', '{ users(limit: 99999999999) { id } }', 400, ['GRAPHQL_VALIDATION_FAILED']],
+  ['huge offset', '{ posts(offset: 2000000000) { id } }', 200, ['BAD_USER_INPUT']],
+  ['negative offset', '{ posts(offset: -1) { id } }', 200, ['BAD_USER_INPUT']],
+  ['negative nested limit', '{ users(limit: 1) { posts(limit: -1) { id } } }', 200, ['BAD_USER_INPUT']],
+  ['null byte in an argument', '{ user(id: "1\\u0000") { id } }', 200, ['BAD_USER_INPUT']],
+  ['null byte in the document', { body: JSON.stringify({ query: '{ me { id } }\u0000' }) }, 400, ['GRAPHQL_PARSE_FAILED']],
+  ['null byte in a mutation input', { query: 'mutation ($i: CreatePostInput!) { createPost(input: $i) { id } }', variables: { i: { title: 'a\u0000b', body: 'x' } }, headers: { authorization: `Bearer ${token('1')}` } }, 200, ['BAD_USER_INPUT']],
+  // requests
+  ['invalid JSON', { body: '{"query": "{ me { id } }"' }, 400, ['GRAPHQL_PARSE_FAILED']],
+  ['JSON with __proto__', { body: '{"query":"{ me { id } }","__proto__":{"admin":true}}' }, 400, ['GRAPHQL_PARSE_FAILED']],
+  ['query not a string', { body: '{"query": {"a": 1}}' }, 400, ['BAD_USER_INPUT']],
+  ['no query', { body: '{}' }, 400, ['BAD_USER_INPUT']],
+  ['syntax error', '{ me { id }', 400, ['GRAPHQL_PARSE_FAILED']],
+  ['unknown operation name', { body: JSON.stringify({ query: 'query A { me { id } }', operationName: 'B' }) }, 400, ['GRAPHQL_VALIDATION_FAILED']],
+  ['two anonymous operations', '{ me { id } } { me { id } }', 400, ['GRAPHQL_VALIDATION_FAILED']],
+  // graphql refuses it as execution starts (data: null), hence 200
+  ['subscription on a schema without one', 'subscription { me { id } }', 200, ['GRAPHQL_VALIDATION_FAILED']],
+  ['wrong content type', { headers: { 'content-type': 'application/xml', 'mercurius-require-preflight': '1' }, body: '<query/>' }, 415, ['BAD_USER_INPUT']],
+  ['form post (CSRF)', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'query=%7B%20me%20%7B%20id%20%7D%20%7D' }, 400, ['BAD_USER_INPUT']],
+  ['text/plain post (CSRF)', { headers: { 'content-type': 'text/plain' }, body: '{"query":"{ me { id } }"}' }, 400, ['BAD_USER_INPUT']],
+  ['GET without the preflight header (CSRF)', get('{ me { id } }', {}), 400, ['BAD_USER_INPUT']],
+  ['GET mutation', get('mutation { deleteUser(id: "1") }'), 405, ['BAD_USER_INPUT']],
+  ['GET with variables that are not JSON', { ...get('query ($n: Int) { users(limit: $n) { id } }'), url: `/graphql?query=${encodeURIComponent('query ($n: Int) { users(limit: $n) { id } }')}&variables=%7Bnope` }, 400, ['GRAPHQL_PARSE_FAILED']],
+  // tokens
+  ['forged token', { query: '{ me { id } }', headers: { authorization: `Bearer ${token('1', ['admin']).slice(0, -3)}abc` } }, 401, ['UNAUTHENTICATED']],
+  ['expired token', { query: '{ me { id } }', headers: { authorization: `Bearer ${token('1', ['admin'], -120)}` } }, 401, ['UNAUTHENTICATED']],
+  ['alg none token', { query: '{ me { id } }', headers: { authorization: `Bearer ${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"1","roles":["admin"],"exp":9999999999}').toString('base64url')}.` } }, 401, ['UNAUTHENTICATED']],
+  ['mutation without a token', 'mutation { deleteUser(id: "1") }', 200, ['UNAUTHENTICATED']],
+  ['mutation on someone else', { query: 'mutation { deleteUser(id: "1") }', headers: { authorization: `Bearer ${token('2')}` } }, 200, ['FORBIDDEN']]
+]
+
+let db: TestDatabase
+let app: App
+beforeAll(async () => {
+  db = await createTestDatabase()
+  app = await buildTestApp(db.url)
+})
+afterAll(async () => {
+  await app?.close()
+  await db?.drop()
+})
+
+function inject (request: string | Request) {
+  const r: Request = typeof request === 'string' ? { query: request } : request
+  const method = r.method ?? 'POST'
+  return app.inject({
+    method,
+    url: r.url ?? '/graphql',
+    headers: method === 'POST' ? { ...json, ...r.headers } : r.headers,
+    ...(method === 'POST' ? { payload: r.body ?? JSON.stringify({ query: r.query, variables: r.variables }) } : {})
+  })
+}
+
+it.each(CASES)('%s', async (_, request, status, codes) => {
+  const res = await inject(request)
+  const body = res.json() as { errors?: Array<{ extensions?: { code?: string } }> }
+  const seen = [...new Set((body.errors ?? []).map((e) => e.extensions?.code))].sort()
+  expect({ status: res.statusCode, codes: seen }).toEqual({ status, codes: [...codes].sort() })
+  for (const code of seen) expect(Object.keys(ERRORS)).toContain(code)
+  expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200)
+})
+
+it('leaves every table intact', async () => {
+  const counts = await app.db.query<{ users: string, posts: string }>('t', 'SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM posts) AS posts')
+  expect(counts.rows[0]).toEqual({ users: '300', posts: '3000' })
+})
