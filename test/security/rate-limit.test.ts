@@ -1,6 +1,6 @@
 // Rate limits and cost budgets, shared through a real Redis by two app instances, and what happens
 // when that Redis stops or hangs: every request still answers, under a per-instance limit.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { randomBytes } from 'node:crypto'
 import type { App } from '../../src/app.js'
 import { buildTestApp, createTestDatabase, gql, token, type TestDatabase } from '../helpers/app.js'
