@@ -1,13 +1,15 @@
 // A circuit breaker in front of Redis: after `failures` consecutive failed calls (timeouts on a
 // hung or overloaded Redis) it opens and every call takes its fallback at once, so a dead Redis
-// does not cost REDIS_COMMAND_TIMEOUT_MS on every request. After `resetMs` one call is let through
-// as a probe (half-open): success closes the breaker, failure opens it again. The connection's own
-// events move it too: a closed connection opens it at once, a (re)connected one closes it.
+// does not cost REDIS_COMMAND_TIMEOUT_MS on every request. While open, a PING probes Redis every
+// `resetMs` in the background (half-open), never a client's request: success closes the breaker.
+// The connection's own events move it too: a closed connection opens it at once, a
+// (re)connected one closes it.
 //
 // Written here rather than taken from opossum: opossum emits several events, keeps rolling
 // statistics and arms a timer on every call, which is measurable on a path that runs once per
-// request (rate limit, cache); this needs two counters. The per-command timeout is ioredis's own
-// (commandTimeout); run() only shortens it when the request's deadline is nearer.
+// request (rate limit, cache), and it probes with a live request; this needs two counters and
+// one timer while open. The per-command timeout is ioredis's own (commandTimeout); run() only
+// shortens it when the request's deadline is nearer.
 import type { Redis } from 'ioredis'
 
 export type BreakerState = 'closed' | 'open' | 'half-open'
@@ -48,22 +50,46 @@ export const noRedis: RedisBreaker = {
 export function createBreaker (redis: Redis, opts: BreakerOptions): RedisBreaker {
   let state: BreakerState = redis.status === 'ready' ? 'closed' : 'open'
   let failures = 0
-  let openedAt = performance.now()
-  let probing = false
+  let probeTimer: NodeJS.Timeout | undefined
 
   function move (next: BreakerState) {
     if (next === state) return
     state = next
-    if (next === 'open') openedAt = performance.now()
     if (next === 'closed') failures = 0
     opts.onStateChange?.(next)
   }
-  redis.on('ready', () => { probing = false; move('closed') })
+  redis.on('ready', () => {
+    clearTimeout(probeTimer)
+    probeTimer = undefined
+    move('closed')
+  })
+  // disconnected: commands would fail at once anyway; the next 'ready' closes the breaker
   redis.on('close', () => move('open'))
 
+  // connected but failing (hung, overloaded): PING it every resetMs until it answers
+  function scheduleProbe () {
+    if (probeTimer) return
+    probeTimer = setTimeout(probe, opts.resetMs)
+    probeTimer.unref()
+  }
+  async function probe () {
+    probeTimer = undefined
+    if (state === 'closed' || redis.status !== 'ready') return
+    move('half-open')
+    try {
+      await redis.ping()
+      move('closed')
+    } catch {
+      move('open')
+      scheduleProbe()
+    }
+  }
+
   function failed () {
-    probing = false
-    if (state === 'half-open' || ++failures >= opts.failures) move('open')
+    if (state === 'closed' && ++failures >= opts.failures) {
+      move('open')
+      scheduleProbe()
+    }
   }
 
   function bounded<T> (promise: Promise<T>, remainingMs?: number): Promise<T> {
@@ -75,25 +101,17 @@ export function createBreaker (redis: Redis, opts: BreakerOptions): RedisBreaker
   }
 
   async function run<T> (fn: (redis: Redis) => Promise<T>, fallback: (err?: Error) => T | Promise<T>, remainingMs?: number): Promise<T> {
+    if (state !== 'closed') return fallback(new BreakerOpenError())
     if (remainingMs !== undefined && remainingMs <= 0) return fallback(new DeadlineError())
-    if (state !== 'closed') {
-      // let one call through as a probe once resetMs has passed, while connected
-      if (probing || redis.status !== 'ready' || performance.now() - openedAt < opts.resetMs) return fallback(new BreakerOpenError())
-      probing = true
-      move('half-open')
-    }
     let result: T
     try {
       result = await bounded(fn(redis), remainingMs)
     } catch (err) {
       // a deadline that ran out is the request's, not Redis's fault
-      if (err instanceof DeadlineError) probing = false
-      else failed()
+      if (!(err instanceof DeadlineError)) failed()
       return fallback(err as Error)
     }
-    probing = false
-    if (state === 'half-open') move('closed')
-    else failures = 0
+    failures = 0
     return result
   }
 
