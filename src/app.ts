@@ -59,7 +59,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
 
   // observability first: every response is counted and logged, whichever plugin answers it
   await app.register(metrics, { config, graphqlPath: GRAPHQL_PATH })
-  await app.register(errorTracking)
+  await app.register(errorTracking, { config })
   // 0. security headers on every response (a shed request's 503 too), HTTPS redirect, CORS
   await app.register(security, { config })
   // load shedding next: an overloaded process should spend nothing on a request it refuses

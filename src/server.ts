@@ -4,7 +4,6 @@ import { pino } from 'pino'
 import { buildApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { loggerOptions } from './logger.js'
-import { reportUnexpected } from './observability/sentry.js'
 
 let config: Config
 try {
@@ -33,7 +32,7 @@ closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS, logger }, async ({ signal, err
     // when the app closes), then the same graceful stop as SIGTERM, minus the delay, and exit 1
     const { rss, heapUsed } = process.memoryUsage()
     logger.fatal({ err, origin, uptimeS: Math.round(process.uptime()), rssBytes: rss, heapUsedBytes: heapUsed }, 'fatal error, shutting down')
-    reportUnexpected(err, {})
+    app.reportError(err, {})
   } else logger.info({ signal, delayMs: config.SHUTDOWN_DELAY_MS }, 'shutting down')
   app.lifecycle.draining = true
   if (config.SHUTDOWN_DELAY_MS > 0 && !err) await new Promise((resolve) => setTimeout(resolve, config.SHUTDOWN_DELAY_MS))

@@ -1,8 +1,8 @@
 // Sends an unexpected (masked) error to Sentry with the request id, the operation and the caller's
 // subject as tags. Sentry is initialised by src/instrument.ts (node --import) when SENTRY_DSN is
-// set; otherwise this does nothing. Known codes never get here: the error formatter only calls it
-// for errors it masks as INTERNAL_SERVER_ERROR.
-import * as Sentry from '@sentry/node'
+// set. Known codes never get here: the error formatter only reports errors it masks as
+// INTERNAL_SERVER_ERROR.
+import type * as SentryModule from '@sentry/node'
 import type { FastifyRequest } from 'fastify'
 import type { OperationInfo } from './operations.js'
 
@@ -12,23 +12,21 @@ export interface ReportContext {
   operation?: OperationInfo
 }
 
-export function reportUnexpected (err: unknown, ctx: ReportContext): void {
-  if (!Sentry.isInitialized()) return
-  const request = ctx.reply?.request as FastifyRequest | undefined
-  const op = ctx.operation ?? request?.graphqlOperation ?? undefined
-  const sub = request?.caller?.sub
-  const tags: Record<string, string> = {}
-  if (request) tags.request_id = request.id
-  if (op) {
-    tags.operation_type = op.type
-    // Sentry keeps tag values up to 200 characters
-    tags.operation_name = (op.name ?? 'anonymous').slice(0, 200)
-  }
-  if (sub) tags.subject = sub.slice(0, 200)
-  Sentry.captureException(err, { tags, user: sub ? { id: sub } : undefined })
-}
+export type Reporter = (err: unknown, ctx: ReportContext) => void
 
-/** Send what is queued before the process exits (bounded, so shutdown never hangs on Sentry). */
-export async function flushErrors (timeoutMs = 2000): Promise<void> {
-  if (Sentry.isInitialized()) await Sentry.flush(timeoutMs)
+export function sentryReporter (sentry: typeof SentryModule): Reporter {
+  return function reportUnexpected (err, ctx) {
+    const request = ctx.reply?.request as FastifyRequest | undefined
+    const op = ctx.operation ?? request?.graphqlOperation ?? undefined
+    const sub = request?.caller?.sub
+    const tags: Record<string, string> = {}
+    if (request) tags.request_id = request.id
+    if (op) {
+      tags.operation_type = op.type
+      // Sentry keeps tag values up to 200 characters
+      tags.operation_name = (op.name ?? 'anonymous').slice(0, 200)
+    }
+    if (sub) tags.subject = sub.slice(0, 200)
+    sentry.captureException(err, { tags, user: sub ? { id: sub } : undefined })
+  }
 }

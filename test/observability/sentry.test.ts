@@ -73,6 +73,7 @@ describeWith('postgres', 'Sentry', () => {
   }
 
   const FAILING = 'query FailingPosts { posts(limit: 1) { id } }'
+  // each test starts the real server (tsx compiles it): seconds, more on a busy machine
 
   it('sends one event per unexpected error, tagged with request id, operation and subject; none for BAD_USER_INPUT', async () => {
     const server = await startServer(env({ SENTRY_DSN: dsn }))
@@ -94,7 +95,7 @@ describeWith('postgres', 'Sentry', () => {
       server.child.kill('SIGTERM')
       await server.exited
     }
-  })
+  }, 90_000)
 
   it('sends nothing without SENTRY_DSN', async () => {
     const before = envelopes.length
@@ -109,5 +110,5 @@ describeWith('postgres', 'Sentry', () => {
       server.child.kill('SIGTERM')
       await server.exited
     }
-  })
+  }, 90_000)
 })
