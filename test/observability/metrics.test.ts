@@ -135,6 +135,23 @@ it('keeps the first METRICS_OPERATION_NAMES_MAX names; later and anonymous opera
   }
 })
 
+it('counts each operation of a batched request, and the request once', async () => {
+  const app = await buildTestApp(db.url, { MAX_BATCH: '3' })
+  try {
+    const res = await app.inject({
+      method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify([{ query: 'query First { users(limit: 1) { id } }' }, { query: 'query Second { posts(limit: 1) { id } }' }])
+    })
+    expect(res.statusCode).toBe(200)
+    const { families } = await scrape(app)
+    const ops = Object.fromEntries(families.get('graphql_operations_total')!.samples.map((s) => [`${s.labels.operation_name} ${s.labels.outcome}`, s.value]))
+    expect(ops).toEqual({ 'First success': 1, 'Second success': 1 })
+    expect(valueOf(families, 'http_requests_total', { method: 'POST', route: '/graphql', status_code: '200' })).toBe(1)
+  } finally {
+    await app.close()
+  }
+})
+
 it('counts 429s and never rate-limits /metrics', async () => {
   const app = await buildTestApp(db.url, { RATE_LIMIT_MAX: '2' })
   try {
