@@ -2,7 +2,7 @@
 // authority and server certificate made here (openssl). The shared servers are never touched.
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { chownSync, chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chownSync, chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -16,7 +16,8 @@ import { freePort, waitUntil } from '../helpers/faults.js'
 import { describeWith } from '../helpers/services.js'
 
 const run = promisify(execFile)
-const PG_BIN = '/usr/lib/postgresql/15/bin'
+// the newest installed server (Debian keeps each major version under its own directory)
+const PG_BIN = `/usr/lib/postgresql/${readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a))[0]}/bin`
 const asPostgres = process.getuid?.() === 0
 
 /** a CA, a server certificate it signed for 127.0.0.1 and localhost, and an unrelated CA */
