@@ -112,6 +112,14 @@ describe.each(['base', 'overlays/staging', 'overlays/production'])('docker/k8s/%
     else expect(container.image).toMatch(/^[\w.-]+(\/[\w.-]+)+:[\w.-]+$/)
   })
 
+  it('can apply the migration and what it reads before the rollout, with the README\'s selector', () => {
+    const selector = "-l 'app.kubernetes.io/component in (config,migrate)'"
+    expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).toContain(`kubectl apply -k docker/k8s/overlays/staging ${selector}`)
+    const first = resources.filter((r) => ['config', 'migrate'].includes(r.metadata.labels?.['app.kubernetes.io/component'] ?? ''))
+    expect(first.map((r) => r.kind).sort()).toEqual(['ConfigMap', 'Job'])
+    expect(first.find((r) => r.kind === 'ConfigMap')!.metadata.name).toBe(one('Job').spec.template.spec.containers[0].envFrom[0].configMapRef.name)
+  })
+
   it('backs up nightly with pg_dump -Fc as the owner, onto the claim it declares', () => {
     const cron = one('CronJob')
     const c = podSpec(cron).containers[0]
