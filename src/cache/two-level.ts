@@ -15,7 +15,11 @@ import type { Redis } from 'ioredis'
 import type { RedisBreaker } from '../redis/breaker.js'
 import { L2_GET, L2_INVALIDATE, L2_SET } from './scripts.js'
 
-export interface CacheEvents { lookup (level: 'memory' | 'redis', hit: boolean): void }
+export interface CacheEvents {
+  lookup (level: 'memory' | 'redis', hit: boolean): void
+  /** an invalidation message from another instance (or our own echo) was applied */
+  remoteInvalidation? (tags: string[]): void
+}
 
 export interface TwoLevelOptions {
   ttlSeconds: number
@@ -86,7 +90,11 @@ export async function createTwoLevelCache (opts: TwoLevelOptions): Promise<Cache
   let l1Live = redis === null
   const subscriber = redis ? redis.duplicate({ keyPrefix: '', enableOfflineQueue: true, lazyConnect: true, commandTimeout: 0, maxRetriesPerRequest: null }) : null
   if (subscriber) {
-    subscriber.on('message', (_channel: string, message: string) => dropLocal(JSON.parse(message) as string[]))
+    subscriber.on('message', (_channel: string, message: string) => {
+      const tags = JSON.parse(message) as string[]
+      dropLocal(tags)
+      opts.events?.remoteInvalidation?.(tags)
+    })
     subscriber.on('ready', () => { l1.clear(); l1Live = true; void flushPending() })
     subscriber.on('close', () => { l1Live = false; l1.clear() })
     subscriber.on('error', (err: Error) => opts.onError?.(err))

@@ -13,13 +13,18 @@ describeWith('redis', 'two-level cache', () => {
   const caches: Cache[] = []
   const lookups = { memory: [0, 0], redis: [0, 0] }
 
+  const received: Array<{ cache: number, tags: string[] }> = []
   async function instance () {
+    const index = caches.length
     const redis = createRedis({ url: TEST_REDIS_URL!, commandTimeoutMs: 1000, keyPrefix: prefix })
     await redis.connect()
     clients.push(redis)
     const cache = await createTwoLevelCache({
       ttlSeconds: 30, redis, prefix, breaker: createBreaker(redis, { failures: 3, resetMs: 1000, commandTimeoutMs: 1000 }),
-      events: { lookup: (level, hit) => { lookups[level][hit ? 0 : 1]++ } }
+      events: {
+        lookup: (level, hit) => { lookups[level][hit ? 0 : 1]++ },
+        remoteInvalidation: (tags) => { received.push({ cache: index, tags }) }
+      }
     })
     caches.push(cache)
     return cache
@@ -78,6 +83,12 @@ describeWith('redis', 'two-level cache', () => {
     await a.invalidate(['user:1'])
     expect(await raw.get(`${prefix}c:u:1`)).toBeNull()
     expect(await a.get('u:1', load, () => ['user:1'])).toEqual({ version: 2 })
+    // the message reaches the other instance (generous bound for a busy machine), then B is fresh
+    const sent = Date.now()
+    while (!received.some((r) => r.cache === 1 && r.tags.includes('user:1'))) {
+      expect(Date.now() - sent).toBeLessThan(5000)
+      await new Promise((resolve) => setTimeout(resolve, 5))
+    }
     await new Promise((resolve) => setTimeout(resolve, 100))
     expect(await b.get('u:1', load, () => ['user:1'])).toEqual({ version: 2 })
   })
@@ -91,6 +102,8 @@ describeWith('redis', 'two-level cache', () => {
     expect(await a.get('r:1', stale, () => ['race'])).toBe('stale')
     await new Promise((resolve) => setTimeout(resolve, 50))
     expect(await raw.get(`${prefix}c:r:1`)).toBeNull()
+    // once the invalidation message reaches A, A's memory does not keep the stale value either
+    while (!received.some((r) => r.cache === 0 && r.tags.includes('race'))) await new Promise((resolve) => setTimeout(resolve, 5))
     let loads = 0
     expect(await a.get('r:1', async () => { loads++; return 'fresh' }, () => ['race'])).toBe('fresh')
     expect(loads).toBe(1)
