@@ -88,7 +88,8 @@ export async function createTwoLevelCache (opts: TwoLevelOptions): Promise<Cache
 
   // L1 is trusted only while invalidation messages can reach us (or there is no Redis at all).
   let l1Live = redis === null
-  const subscriber = redis ? redis.duplicate({ keyPrefix: '', enableOfflineQueue: true, lazyConnect: true, commandTimeout: 0, maxRetriesPerRequest: null }) : null
+  // no command timeout on the subscriber: it only waits for messages (ioredis treats 0 as "time out at once")
+  const subscriber = redis ? redis.duplicate({ keyPrefix: '', enableOfflineQueue: true, lazyConnect: true, commandTimeout: undefined, maxRetriesPerRequest: null }) : null
   if (subscriber) {
     subscriber.on('message', (_channel: string, message: string) => {
       const tags = JSON.parse(message) as string[]
