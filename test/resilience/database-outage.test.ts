@@ -43,7 +43,8 @@ describeWith('postgres', 'database outage', () => {
 
   async function outage (mode: 'drop' | 'blackhole', outageMs: number) {
     const load = traffic(send, 6)
-    await new Promise((resolve) => setTimeout(resolve, 500))
+    // some normal traffic first (however busy the machine is)
+    await waitUntil(() => load.samples.filter(ok).length >= 30, 20_000)
     const cutAt = performance.now()
     proxy.set(mode)
     const readyFailedAfterMs = await waitUntil(async () => await ready() === 503, 5000)

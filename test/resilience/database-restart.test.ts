@@ -36,7 +36,8 @@ describeWith('postgres', 'database restart', () => {
       if (/127\.0\.0\.1|terminating connection|ECONN/.test(JSON.stringify(res.body))) throw new Error(`leaked detail: ${JSON.stringify(res.body)}`)
       return { status: res.statusCode, codes: (res.body.errors ?? []).map((e) => e.extensions.code) }
     }, 4)
-    await new Promise((resolve) => setTimeout(resolve, 500))
+    const ok = (s: { status: number, codes: string[] }) => s.status === 200 && s.codes.length === 0
+    await waitUntil(() => load.samples.filter(ok).length >= 20, 20_000)
     const stoppingAt = performance.now()
     await pg.stop()
     const stoppedAt = performance.now()
@@ -46,7 +47,6 @@ describeWith('postgres', 'database restart', () => {
     await pg.start()
     const upAt = performance.now()
     const readyAgainMs = await waitUntil(async () => (await app.inject('/ready')).statusCode === 200, 15_000)
-    const ok = (s: { status: number, codes: string[] }) => s.status === 200 && s.codes.length === 0
     const recoveredMs = await waitUntil(() => load.samples.some((s) => s.startedAt > performance.now() - 200 && ok(s)), 10_000)
     await new Promise((resolve) => setTimeout(resolve, 300))
     const samples = await load.stop()
