@@ -90,7 +90,7 @@ describeWith('postgres', 'npm run backup and npm run restore', () => {
     const clean = await npm(['restore', '--', '--file', file, '--clean'], db.url)
     expect(clean.code, clean.output).toBe(0)
     expect(await snapshot(db.url)).toEqual(before)
-  })
+  }, 180_000)
 
   it('leaves no file behind when the dump fails', async () => {
     const file = join(dir, 'failed.dump')
@@ -100,5 +100,5 @@ describeWith('postgres', 'npm run backup and npm run restore', () => {
     expect(res.code).not.toBe(0)
     expect(existsSync(file)).toBe(false)
     expect(existsSync(`${file}.partial`)).toBe(false)
-  })
+  }, 60_000)
 })
