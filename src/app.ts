@@ -6,6 +6,7 @@ import type { Config } from './config.js'
 import { loggerOptions } from './logger.js'
 import { RequestLogController } from './observability/request-log.js'
 import auth from './plugins/auth.js'
+import businessMetrics from './plugins/business-metrics.js'
 import db from './plugins/db.js'
 import errorTracking from './plugins/error-tracking.js'
 import graphiql from './plugins/graphiql.js'
@@ -72,6 +73,8 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
   await app.register(health, { config })
   // 3. who is calling
   await app.register(auth, { config, path: GRAPHQL_PATH })
+  // business metrics: active callers (known now), and counters the creating resolvers increment
+  await app.register(businessMetrics, { config })
   // rate limit per client (the subject, known now, else the IP) and the cost budget
   await app.register(rateLimit, { config })
   // 4. GraphQL

@@ -89,6 +89,8 @@ export const schema = z.object({
     .describe('distinct operation names kept as metric label values; later ones are other'),
   METRICS_PORT: int(1, 65535).optional()
     .describe('serve /metrics on this port only (an internal one) instead of the public PORT; unset = on PORT'),
+  ACTIVE_CALLERS_WINDOW_SECONDS: int(1, 86400).default(300)
+    .describe('the active_callers gauge counts distinct authenticated callers seen in this many seconds'),
   SHUTDOWN_DELAY_MS: int(0).optional()
     .describe('after SIGTERM, keep serving (while /ready says 503) this long; 5000 in production, else 0'),
   SHUTDOWN_GRACE_MS: int(1).default(20000).describe('hard stop this long after SIGTERM'),

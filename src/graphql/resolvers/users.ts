@@ -1,6 +1,7 @@
 import { gqlError } from '../../errors.js'
 import { DuplicateEmailError } from '../../db/repositories/users.js'
 import type { MutationResolvers, QueryResolvers } from '../generated.js'
+import { countCreated } from '../../observability/business.js'
 import { idempotent } from '../idempotency.js'
 import { check, page } from '../validation.js'
 
@@ -22,7 +23,9 @@ export const Mutation: Pick<MutationResolvers, 'createUser' | 'updateUser' | 'de
   // Accepts an Idempotency-Key.
   createUser: (_, args, ctx, info) => {
     const input = { name: check('name', args.input.name), email: check('email', args.input.email) }
-    return idempotent(ctx, info, args, (repos) => repos.users.create(input)).catch(duplicate)
+    // counted once committed, not on a replay (src/observability/business.ts)
+    return countCreated(ctx, 'usersCreated', (written) =>
+      idempotent(ctx, info, args, (repos) => repos.users.create(input).then(written))).catch(duplicate)
   },
   async updateUser (_, { id, input }, ctx) {
     const changes = {
