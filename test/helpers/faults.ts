@@ -2,7 +2,7 @@
 // cut, a private redis-server, a private PostgreSQL cluster. Each listens on a free port of its own.
 import { spawn, execFile, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, rmSync, chownSync } from 'node:fs'
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -142,7 +142,12 @@ export interface PrivatePostgres {
   close (): Promise<void>
 }
 
-const PG_BIN = '/usr/lib/postgresql/15/bin'
+// Debian's server binaries, newest version installed (.ci/run installs them when absent)
+function pgBin (): string {
+  const versions = readdirSync('/usr/lib/postgresql').filter((v) => existsSync(join('/usr/lib/postgresql', v, 'bin', 'initdb')))
+  if (versions.length === 0) throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql (apt install postgresql)')
+  return join('/usr/lib/postgresql', versions.sort((a, b) => Number(b) - Number(a))[0], 'bin')
+}
 
 /** A PostgreSQL cluster of the test's own (initdb, trust auth, user postgres) on a free port. */
 export async function startPostgres (): Promise<PrivatePostgres> {
@@ -152,9 +157,10 @@ export async function startPostgres (): Promise<PrivatePostgres> {
   // initdb refuses to run as root: run the cluster as the postgres user then.
   const asPostgres = process.getuid?.() === 0
   if (asPostgres) chownSync(dir, Number((await run('id', ['-u', 'postgres'])).stdout.trim()), Number((await run('id', ['-g', 'postgres'])).stdout.trim()))
+  const bin = pgBin()
   const pgRun = (cmd: string, args: string[]) => asPostgres
-    ? run('runuser', ['-u', 'postgres', '--', join(PG_BIN, cmd), ...args])
-    : run(join(PG_BIN, cmd), args)
+    ? run('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args])
+    : run(join(bin, cmd), args)
   await pgRun('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8'])
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c shared_buffers=16MB`
   const start = async () => { await pgRun('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', 'start']) }

@@ -42,10 +42,10 @@ afterAll(async () => {
 })
 
 async function crash (kind: 'exception' | 'rejection') {
+  // Sentry first, as `npm start` loads it (a second --import of the same module is a no-op)
   const server = await startServer({
     NODE_ENV: 'test', DATABASE_URL: db.url, JWT_SECRET, SENTRY_DSN: dsn, CRASH_KIND: kind, SHUTDOWN_GRACE_MS: '10000',
     DATABASE_PREPARED_STATEMENTS: inject('templateDatabase') ? 'true' : 'false'
-    // Sentry first, as `npm start` loads it (a second --import of the same module is a no-op)
   }, 60_000, ['--import', './src/instrument.ts', '--import', './test/helpers/crash-preload.ts'])
   expect((await fetch(`${server.url}/health`)).status).toBe(200)
   const started = Date.now()
