@@ -56,7 +56,8 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
     pluginTimeout: config.embeddedDatabase ? 120_000 : 30_000,
     routerOptions: { ignoreTrailingSlash: true }
   })
-  app.addHook('onRequest', async (request, reply) => { reply.header('x-request-id', request.id) })
+  // a callback hook: an async one costs a promise on every request
+  app.addHook('onRequest', (request, reply, done) => { reply.header('x-request-id', request.id); done() })
 
   // observability first: every response is counted and logged, whichever plugin answers it
   await app.register(metrics, { config, graphqlPath: GRAPHQL_PATH })
