@@ -40,11 +40,16 @@ export class DeadlineError extends Error {
   constructor () { super('request deadline reached before redis answered') }
 }
 
+// one instance each: an open breaker answers every call, and a stack trace per call would cost more
+// than the call it saves
+const OPEN = new BreakerOpenError()
+const PAST_DEADLINE = new DeadlineError()
+
 /** A breaker that is always open: Redis is not configured. */
 export const noRedis: RedisBreaker = {
   isOpen: () => true,
   state: 'open',
-  run: async (_fn, fallback) => fallback(new BreakerOpenError())
+  run: async (_fn, fallback) => fallback(OPEN)
 }
 
 export function createBreaker (redis: Redis, opts: BreakerOptions): RedisBreaker {
@@ -101,8 +106,8 @@ export function createBreaker (redis: Redis, opts: BreakerOptions): RedisBreaker
   }
 
   async function run<T> (fn: (redis: Redis) => Promise<T>, fallback: (err?: Error) => T | Promise<T>, remainingMs?: number): Promise<T> {
-    if (state !== 'closed') return fallback(new BreakerOpenError())
-    if (remainingMs !== undefined && remainingMs <= 0) return fallback(new DeadlineError())
+    if (state !== 'closed') return fallback(OPEN)
+    if (remainingMs !== undefined && remainingMs <= 0) return fallback(PAST_DEADLINE)
     let result: T
     try {
       result = await bounded(fn(redis), remainingMs)
