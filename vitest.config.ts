@@ -30,7 +30,10 @@ export default defineConfig({
       exclude: ['src/graphql/generated.ts', 'src/server.ts', 'src/instrument.ts', 'src/check-config.ts', 'src/token-cli.ts', 'src/db/*-cli.ts'],
       reporter: ['text-summary', 'html', 'json-summary'],
       reportsDirectory: 'coverage',
-      thresholds: { statements: 0, branches: 0, functions: 0, lines: 0 }
+      // the report helps most when a run fails
+      reportOnFailure: true,
+      // reached on 2026-11-29: statements 93.4, branches 86.0, functions 92.3, lines 95.6
+      thresholds: { statements: 88, branches: 80, functions: 87, lines: 90 }
     }
   }
 })
