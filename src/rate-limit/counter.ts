@@ -1,13 +1,21 @@
-// Fixed-window counters for the request limit and the cost budget. With Redis they are shared by
-// every instance (one Lua script per check: read, add, expire, answer); whenever a Redis call
-// fails or the circuit breaker is open (src/redis/breaker.ts) the same check runs on a
-// per-instance in-memory counter, so a Redis outage weakens the limit, never removes it.
+// Fixed-window counters for the request limit and the cost budget, shared by every instance
+// through Redis (one Lua script per call), with a per-instance in-memory counter whenever a Redis
+// call fails or the circuit breaker is open (src/redis/breaker.ts): an outage weakens the limit,
+// never removes it.
+//
+// Leases keep Redis off most requests of a busy client: with each call an instance reserves, on
+// top of what it needs, 1/LEASE_DIVISOR of what is left in the window and spends that locally.
+// Reservations count as used, so the limit is never exceeded; near the limit (less than
+// LEASE_DIVISOR left) nothing extra is reserved and every hit goes to Redis, so the last units are
+// shared exactly. A client that leaves an instance holding a lease may be refused slightly early.
+// A client over its request limit is refused locally until the window resets. Hand-written: the
+// rate-limit stores on npm make one Redis call per request.
 import type { Redis } from 'ioredis'
 import { LRUCache } from 'lru-cache'
 import type { RedisBreaker } from '../redis/breaker.js'
 
 export interface Hit {
-  /** the count in this window after the hit (unchanged when a conditional hit was refused) */
+  /** what is used in this window as this instance sees it (unchanged when a conditional hit was refused) */
   current: number
   /** milliseconds until the window resets */
   ttl: number
@@ -20,25 +28,34 @@ export interface Hit {
  */
 export type Counter = (key: string, amount: number, max: number, windowMs: number, conditional: boolean) => Promise<Hit>
 
+export const LEASE_DIVISOR = 16
+
+// ARGV: amount still needed (after spending this instance's lease), max, window, conditional,
+// divisor. Returns the window's total, its ttl, allowed (1/0) and the extra units leased.
 const LUA = `
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
-local amount, max, window = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-if ARGV[4] == '1' and current + amount > max then
-  local ttl = redis.call('PTTL', KEYS[1])
-  if ttl < 0 then ttl = window end
-  return {current, ttl, 0}
+local need, max, window = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local extra, allowed = 0, 1
+if current + need > max then
+  allowed = 0
+  if ARGV[4] == '1' then
+    local ttl = redis.call('PTTL', KEYS[1])
+    if ttl < 0 then ttl = window end
+    return {current, ttl, 0, 0}
+  end
+else
+  extra = math.floor((max - current - need) / tonumber(ARGV[5]))
 end
-current = redis.call('INCRBY', KEYS[1], amount)
+current = redis.call('INCRBY', KEYS[1], need + extra)
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then
   redis.call('PEXPIRE', KEYS[1], window)
   ttl = window
 end
-if current <= max then return {current, ttl, 1} end
-return {current, ttl, 0}
+return {current, ttl, allowed, extra}
 `
 
-type WithCommand = Redis & { bastionRateHit (key: string, amount: number, max: number, windowMs: number, conditional: string): Promise<[number, number, number]> }
+type WithCommand = Redis & { bastionRateLease (key: string, need: number, max: number, windowMs: number, conditional: string, divisor: number): Promise<[number, number, number, number]> }
 
 export function memoryCounter (maxKeys = 50_000) {
   const windows = new LRUCache<string, { count: number, resetAt: number }>({ max: maxKeys })
@@ -60,18 +77,46 @@ export interface CounterOptions {
   onFallback?: (fallback: boolean, err?: Error) => void
 }
 
+interface Lease {
+  /** reserved in Redis, not used yet */
+  units: number
+  /** the window's total in Redis at the last call */
+  total: number
+  resetAt: number
+  /** the request limit is spent until resetAt */
+  spent: boolean
+}
+
 export function createCounter ({ redis, breaker, onFallback }: CounterOptions): Counter {
   const memory = memoryCounter()
   if (!redis) return async (...args) => memory(...args)
   const client = redis as WithCommand
   // evalsha with the script's hash; ioredis loads it again after a Redis restart (NOSCRIPT)
-  if (typeof client.bastionRateHit !== 'function') client.defineCommand('bastionRateHit', { numberOfKeys: 1, lua: LUA })
+  if (typeof client.bastionRateLease !== 'function') client.defineCommand('bastionRateLease', { numberOfKeys: 1, lua: LUA })
+  const leases = new LRUCache<string, Lease>({ max: 50_000 })
   let degraded = false
+
   return async function hit (key, amount, max, windowMs, conditional) {
+    const now = Date.now()
+    let lease = leases.get(key)
+    if (lease && lease.resetAt <= now) lease = undefined
+    if (lease?.spent) return { current: lease.total, ttl: lease.resetAt - now, allowed: false }
+    if (lease && lease.units >= amount) {
+      lease.units -= amount
+      return { current: lease.total - lease.units, ttl: lease.resetAt - now, allowed: true }
+    }
+    // what is left of the lease goes into this hit
+    const credit = lease?.units ?? 0
     return breaker.run(async (r) => {
-      const [current, ttl, allowed] = await (r as WithCommand).bastionRateHit(key, amount, max, windowMs, conditional ? '1' : '0')
+      const [total, ttl, allowed, extra] = await (r as WithCommand).bastionRateLease(key, amount - credit, max, windowMs, conditional ? '1' : '0', LEASE_DIVISOR)
       if (degraded) { degraded = false; onFallback?.(false) }
-      return { current, ttl, allowed: allowed === 1 }
+      const resetAt = Date.now() + ttl
+      if (allowed === 1) {
+        leases.set(key, { units: extra, total, resetAt, spent: false })
+        return { current: total - extra, ttl, allowed: true }
+      }
+      if (!conditional) leases.set(key, { units: 0, total, resetAt, spent: true })
+      return { current: total - credit, ttl, allowed: false }
     }, (err) => {
       if (!degraded) { degraded = true; onFallback?.(true, err) }
       return memory(key, amount, max, windowMs, conditional)
