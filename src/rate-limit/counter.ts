@@ -4,10 +4,12 @@
 // never removes it.
 //
 // Leases keep Redis off most requests of a busy client: with each call an instance reserves, on
-// top of what it needs, 1/LEASE_DIVISOR of what is left in the window and spends that locally.
-// Reservations count as used, so the limit is never exceeded; near the limit (less than
-// LEASE_DIVISOR left) nothing extra is reserved and every hit goes to Redis, so the last units are
-// shared exactly. A client that leaves an instance holding a lease may be refused slightly early.
+// top of what it needs, 1/LEASE_DIVISOR of what is left in the window and spends that locally for
+// up to LEASE_MS, then hands back what is left with its next call. Reservations count as used, so
+// the limit is never exceeded; near the limit (less than LEASE_DIVISOR left) nothing extra is
+// reserved and every hit goes to Redis, so the last units are shared exactly. A client that leaves
+// an instance holding a lease may be refused slightly early, for at most LEASE_MS. A busy client
+// still reaches Redis every LEASE_MS, so an outage is noticed (and the breaker opens) within that.
 // A client over its request limit is refused locally until the window resets. Hand-written: the
 // rate-limit stores on npm make one Redis call per request.
 import type { Redis } from 'ioredis'
@@ -29,12 +31,16 @@ export interface Hit {
 export type Counter = (key: string, amount: number, max: number, windowMs: number, conditional: boolean) => Promise<Hit>
 
 export const LEASE_DIVISOR = 16
+export const LEASE_MS = 1000
 
-// ARGV: amount still needed (after spending this instance's lease), max, window, conditional,
-// divisor. Returns the window's total, its ttl, allowed (1/0) and the extra units leased.
+// ARGV: amount still needed (amount minus this instance's unused lease: negative when it hands
+// units back), max, window, conditional, divisor. Returns the window's total, its ttl, allowed
+// (1/0) and the extra units leased.
 const LUA = `
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 local need, max, window = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+-- units handed back to a window that has expired meanwhile are gone with it
+if current + need < 0 then need = -current end
 local extra, allowed = 0, 1
 if current + need > max then
   allowed = 0
@@ -83,6 +89,8 @@ interface Lease {
   /** the window's total in Redis at the last call */
   total: number
   resetAt: number
+  /** after this the lease is handed back with the next hit */
+  refreshAt: number
   /** the request limit is spent until resetAt */
   spent: boolean
 }
@@ -94,6 +102,8 @@ export function createCounter ({ redis, breaker, onFallback }: CounterOptions): 
   // evalsha with the script's hash; ioredis loads it again after a Redis restart (NOSCRIPT)
   if (typeof client.bastionRateLease !== 'function') client.defineCommand('bastionRateLease', { numberOfKeys: 1, lua: LUA })
   const leases = new LRUCache<string, Lease>({ max: 50_000 })
+  // a (re)connected Redis may be a restarted one that forgot the windows: start from it again
+  redis.on('ready', () => leases.clear())
   let degraded = false
 
   return async function hit (key, amount, max, windowMs, conditional) {
@@ -101,7 +111,7 @@ export function createCounter ({ redis, breaker, onFallback }: CounterOptions): 
     let lease = leases.get(key)
     if (lease && lease.resetAt <= now) lease = undefined
     if (lease?.spent) return { current: lease.total, ttl: lease.resetAt - now, allowed: false }
-    if (lease && lease.units >= amount) {
+    if (lease && now < lease.refreshAt && lease.units >= amount) {
       lease.units -= amount
       return { current: lease.total - lease.units, ttl: lease.resetAt - now, allowed: true }
     }
@@ -112,10 +122,10 @@ export function createCounter ({ redis, breaker, onFallback }: CounterOptions): 
       if (degraded) { degraded = false; onFallback?.(false) }
       const resetAt = Date.now() + ttl
       if (allowed === 1) {
-        leases.set(key, { units: extra, total, resetAt, spent: false })
+        leases.set(key, { units: extra, total, resetAt, refreshAt: Math.min(resetAt, Date.now() + LEASE_MS), spent: false })
         return { current: total - extra, ttl, allowed: true }
       }
-      if (!conditional) leases.set(key, { units: 0, total, resetAt, spent: true })
+      if (!conditional) leases.set(key, { units: 0, total, resetAt, refreshAt: resetAt, spent: true })
       return { current: total - credit, ttl, allowed: false }
     }, (err) => {
       if (!degraded) { degraded = true; onFallback?.(true, err) }
