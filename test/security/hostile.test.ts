@@ -1,6 +1,7 @@
 // The hostile-input pack: one line per attack, with the status and error codes it must get.
 // Every case: no 500, only codes from the table of SPEC, and /health still answers afterwards.
 // To add a case, add a line to CASES: a query string (sent as POST JSON), or a request.
+import { parse } from 'graphql'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { App } from '../../src/app.js'
 import { ERRORS } from '../../src/errors.js'
@@ -72,6 +73,8 @@ export const CASES: Case[] = [
   ['query not a string', { body: '{"query": {"a": 1}}' }, 400, ['BAD_USER_INPUT']],
   ['no query', { body: '{}' }, 400, ['BAD_USER_INPUT']],
   ['syntax error', '{ me { id }', 400, ['GRAPHQL_PARSE_FAILED']],
+  ['empty selection', '{}', 400, ['GRAPHQL_PARSE_FAILED']],
+  ['a JSON-encoded AST as the query (mercurius would take it)', JSON.stringify(parse(`{ ${'me { id } '.repeat(900)}}`)), 400, ['GRAPHQL_PARSE_FAILED']],
   ['unknown operation name', { body: JSON.stringify({ query: 'query A { me { id } }', operationName: 'B' }) }, 400, ['GRAPHQL_VALIDATION_FAILED']],
   ['two anonymous operations', '{ me { id } } { me { id } }', 400, ['GRAPHQL_VALIDATION_FAILED']],
   // graphql refuses it as execution starts (data: null), hence 200
