@@ -7,6 +7,7 @@ import { loggerOptions } from './logger.js'
 import { RequestLogController } from './observability/request-log.js'
 import auth from './plugins/auth.js'
 import businessMetrics from './plugins/business-metrics.js'
+import cache from './plugins/cache.js'
 import db from './plugins/db.js'
 import errorTracking from './plugins/error-tracking.js'
 import graphiql from './plugins/graphiql.js'
@@ -69,6 +70,7 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
   // 1. shared services
   await app.register(db, { config })
   await app.register(redis, { config })
+  await app.register(cache, { config })
   await app.register(idempotency, { config })
   // 2. routes outside GraphQL
   await app.register(health, { config })

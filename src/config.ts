@@ -50,6 +50,7 @@ export const schema = z.object({
   REDIS_BREAKER_RESET_MS: int(1).default(1000)
     .describe('how long the open breaker skips Redis before one call probes it again'),
   CACHE_TTL_SECONDS: int(0).default(30).describe('default resolver cache TTL; 0 turns the cache off'),
+  CACHE_MAX_ENTRIES: int(1).default(10000).describe('entries the in-process cache level keeps (least recently used go first)'),
   MAX_QUERY_DEPTH: int(0).default(10).describe('deepest selection allowed (root field = 0); 0 disables'),
   MAX_QUERY_COMPLEXITY: int(0).default(1000)
     .describe('highest cost allowed (list fields multiply by their limit); 0 disables'),

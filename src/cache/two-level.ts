@@ -16,7 +16,8 @@ import type { RedisBreaker } from '../redis/breaker.js'
 import { L2_GET, L2_INVALIDATE, L2_SET } from './scripts.js'
 
 export interface CacheEvents {
-  lookup (level: 'memory' | 'redis', hit: boolean): void
+  /** one per key looked up: a hit in memory, in Redis or on a load in flight, or a miss (loaded) */
+  lookup (name: string, hit: boolean): void
   /** an invalidation message from another instance (or our own echo) was applied */
   remoteInvalidation? (tags: string[]): void
 }
@@ -34,10 +35,13 @@ export interface TwoLevelOptions {
 }
 
 export interface Cache {
-  /** value for key, loading (and caching) it with load() on a miss; tags say what invalidates it */
-  get<T> (key: string, load: () => Promise<T>, tags: (value: T) => string[]): Promise<T>
-  /** batched get: loadMissing returns a value for every key it was given */
-  many<T> (keys: string[], loadMissing: (keys: string[]) => Promise<T[]>, tags: (value: T, key: string) => string[]): Promise<T[]>
+  /**
+   * The value of `name:key`, loading (and caching) it with load() on a miss; tags say what
+   * invalidates it. A memory hit is returned synchronously (no promise on the hot path).
+   */
+  get<T> (name: string, key: string, load: () => Promise<T>, tags: (value: T) => string[]): T | Promise<T>
+  /** batched get: loadMissing returns a value for every key it was given, in order */
+  many<T> (name: string, keys: string[], loadMissing: (keys: string[]) => Promise<T[]>, tags: (value: T, key: string) => string[]): Promise<T[]>
   /** drops every entry carrying one of the tags, here, in Redis and (via pub/sub) on every instance */
   invalidate (tags: string[]): Promise<void>
   close (): Promise<void>
@@ -120,15 +124,9 @@ export async function createTwoLevelCache (opts: TwoLevelOptions): Promise<Cache
     }
   }
 
-  function l1Get (key: string): Entry | undefined {
-    const entry = l1Live ? l1.get(key) : undefined
-    opts.events?.lookup('memory', entry !== undefined)
-    return entry
-  }
-
-  async function l2Load<T> (keys: string[], load: (missing: string[]) => Promise<T[]>, tags: (v: T, key: string) => string[]): Promise<T[]> {
+  async function l2Load<T> (name: string, keys: string[], load: (missing: string[]) => Promise<T[]>, tags: (v: T, key: string) => string[]): Promise<T[]> {
     const found = redis
-      ? await opts.breaker.run((r) => (r as unknown as CacheCommands).cacheGet(...keys.map(full)), () => null)
+      ? await opts.breaker.run((r) => (r as unknown as CacheCommands).cacheGet(...keys.map((k) => full(`${name}:${k}`))), () => null)
       : null
     const values = new Array<T>(keys.length)
     const missing: number[] = []
@@ -136,7 +134,7 @@ export async function createTwoLevelCache (opts: TwoLevelOptions): Promise<Cache
       const raw = found?.[i]
       if (typeof raw === 'string') values[i] = JSON.parse(raw) as T
       else missing.push(i)
-      if (found) opts.events?.lookup('redis', typeof raw === 'string')
+      opts.events?.lookup(name, typeof raw === 'string')
     })
     if (missing.length === 0) return values
     const loaded = await load(missing.map((i) => keys[i]))
@@ -144,7 +142,7 @@ export async function createTwoLevelCache (opts: TwoLevelOptions): Promise<Cache
     const writes: string[] = []
     missing.forEach((index, j) => {
       values[index] = loaded[j]
-      if (since !== undefined) writes.push(full(keys[index]), JSON.stringify(loaded[j]), JSON.stringify(tags(loaded[j], keys[index])))
+      if (since !== undefined) writes.push(full(`${name}:${keys[index]}`), JSON.stringify(loaded[j]), JSON.stringify(tags(loaded[j], keys[index])))
     })
     if (writes.length > 0) {
       void opts.breaker.run((r) => (r as unknown as CacheCommands).cacheSet(opts.prefix, since as string, String(Math.ceil(jittered() / 1000)), ...writes), () => null)
@@ -152,30 +150,35 @@ export async function createTwoLevelCache (opts: TwoLevelOptions): Promise<Cache
     return values
   }
 
-  async function many<T> (keys: string[], loadMissing: (keys: string[]) => Promise<T[]>, tags: (v: T, key: string) => string[]): Promise<T[]> {
+  function memory (name: string, key: string): Entry | undefined {
+    return l1Live ? l1.get(`${name}:${key}`) : undefined
+  }
+
+  async function many<T> (name: string, keys: string[], loadMissing: (keys: string[]) => Promise<T[]>, tags: (v: T, key: string) => string[]): Promise<T[]> {
     if (ttlMs === 0) return loadMissing(keys)
     const out = new Array<T>(keys.length)
     const waits: Array<Promise<void>> = []
     const todo: string[] = []
     const todoIndex: number[] = []
     keys.forEach((key, i) => {
-      const hit = l1Get(key)
-      if (hit) { out[i] = hit.value as T; return }
-      const pending = inflight.get(key)
-      if (pending) { waits.push(pending.then((v) => { out[i] = v as T })); return }
+      const hit = memory(name, key)
+      if (hit) { opts.events?.lookup(name, true); out[i] = hit.value as T; return }
+      const pending = inflight.get(`${name}:${key}`)
+      if (pending) { opts.events?.lookup(name, true); waits.push(pending.then((v) => { out[i] = v as T })); return }
       todo.push(key)
       todoIndex.push(i)
     })
     if (todo.length > 0) {
       const epoch = invalidations
-      const batch = l2Load(todo, loadMissing, tags)
+      const batch = l2Load(name, todo, loadMissing, tags)
       todo.forEach((key, j) => {
+        const id = `${name}:${key}`
         const one = batch.then((values) => values[j])
-        inflight.set(key, one)
+        inflight.set(id, one)
         waits.push(one.then((v) => {
           out[todoIndex[j]] = v
-          keepLocal(key, v, tags(v, key), epoch)
-        }).finally(() => inflight.delete(key)))
+          keepLocal(id, v, tags(v, key), epoch)
+        }).finally(() => inflight.delete(id)))
       })
     }
     await Promise.all(waits)
@@ -184,9 +187,10 @@ export async function createTwoLevelCache (opts: TwoLevelOptions): Promise<Cache
 
   return {
     many,
-    async get (key, load, tags) {
-      const [value] = await many([key], async () => [await load()], (v) => tags(v))
-      return value
+    get<T> (name: string, key: string, load: () => Promise<T>, tags: (value: T) => string[]): T | Promise<T> {
+      const hit = ttlMs === 0 ? undefined : memory(name, key)
+      if (hit) { opts.events?.lookup(name, true); return hit.value as T }
+      return many(name, [key], async () => [await load()], (v) => tags(v)).then((values) => values[0])
     },
     async invalidate (tags) {
       if (tags.length === 0) return

@@ -19,7 +19,8 @@ export const IDEMPOTENCY_HEADER = 'idempotency-key'
 // printable ASCII, as Stripe and the IETF draft use: a UUID fits, a header injection does not
 const KEY = /^[\x21-\x7e]{1,255}$/
 
-export type Repos = { users: ReturnType<typeof usersRepository>, posts: ReturnType<typeof postsRepository> }
+/** what a creating write may use: the create methods, bound to the key's transaction when there is a key */
+export type Repos = { users: Pick<ReturnType<typeof usersRepository>, 'create'>, posts: Pick<ReturnType<typeof postsRepository>, 'create'> }
 
 function reposOn (tx: Queryable): Repos {
   return { users: usersRepository(tx), posts: postsRepository(tx) }

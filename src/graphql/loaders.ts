@@ -18,12 +18,9 @@ export const loaders: Loaders = {
       })
       const byGroup = new Map<string, Map<string, PostRow[]>>()
       await Promise.all([...groups].map(async ([key, g]) => {
-        const byAuthor = new Map<string, PostRow[]>()
-        for (const row of await ctx.posts.listByAuthors([...new Set(g.ids)], g.limit, g.offset)) {
-          const list = byAuthor.get(row.authorId) ?? byAuthor.set(row.authorId, []).get(row.authorId)!
-          list.push(row)
-        }
-        byGroup.set(key, byAuthor)
+        const ids = [...new Set(g.ids)]
+        const lists = await ctx.posts.listByAuthors(ids, g.limit, g.offset)
+        byGroup.set(key, new Map(ids.map((id, i) => [id, lists[i]])))
       }))
       return queries.map(({ obj }, i) => byGroup.get(keys[i])!.get(obj.id) ?? [])
     }

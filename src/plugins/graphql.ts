@@ -5,6 +5,7 @@ import mercurius from 'mercurius'
 import type { FastifyPluginAsync } from 'fastify'
 import mercuriusAuthModule, { type MercuriusAuthOptions } from 'mercurius-auth'
 import type { Config } from '../config.js'
+import { cachedPosts, cachedUsers } from '../cache/repositories.js'
 import { postsRepository } from '../db/repositories/posts.js'
 import { usersRepository } from '../db/repositories/users.js'
 import { authOptions } from '../graphql/auth.js'
@@ -26,7 +27,12 @@ const mercuriusAuth = mercuriusAuthModule as unknown as FastifyPluginAsync<Mercu
 export interface GraphqlOptions { config: Config, path: string }
 
 export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, path }) {
-  const repos = { users: usersRepository(app.db), posts: postsRepository(app.db), idempotency: app.idempotency }
+  const repos = {
+    users: cachedUsers(app.cache, usersRepository(app.db)),
+    posts: cachedPosts(app.cache, postsRepository(app.db)),
+    idempotency: app.idempotency,
+    invalidate: (tags: string[]) => app.cache.invalidate(tags)
+  }
   // Mercurius's response schema serializes error paths as strings; GraphQL wants list indices as integers.
   app.addHook('onRoute', (route) => {
     const errors = (route.schema?.response as { '2xx'?: { properties?: { errors?: { items: { properties: Record<string, unknown> } } } } } | undefined)?.['2xx']?.properties?.errors
@@ -79,4 +85,4 @@ export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, p
   app.graphql.addHook('preValidation', parsedDocumentsOnly)
   // cost with the request's variables (QUERY_TOO_COMPLEX), context.cost, the cost budget
   app.graphql.addHook('preExecution', costHook(config, app.chargeCost))
-}, { name: 'graphql', dependencies: ['db', 'auth', 'idempotency', 'rate-limit', 'metrics', 'error-tracking'] })
+}, { name: 'graphql', dependencies: ['db', 'cache', 'auth', 'idempotency', 'rate-limit', 'metrics', 'error-tracking'] })

@@ -24,14 +24,16 @@ export function postsRepository (db: Queryable) {
       const { rows } = await db.query<PostRow>('posts_list', `SELECT ${COLUMNS} FROM posts p ORDER BY p.id LIMIT $1 OFFSET $2`, [limit, offset])
       return rows
     },
-    /** The newest posts of each author, one statement for many authors (User.posts loader). */
-    async listByAuthors (authorIds: readonly string[], limit: number, offset: number): Promise<PostRow[]> {
+    /** The newest posts of each author, in the order of authorIds: one statement for many authors (User.posts loader). */
+    async listByAuthors (authorIds: readonly string[], limit: number, offset: number): Promise<PostRow[][]> {
       const { rows } = await db.query<PostRow>('posts_by_authors', `
         SELECT ${COLUMNS} FROM unnest($1::bigint[]) AS a(id)
         CROSS JOIN LATERAL (
           SELECT * FROM posts WHERE author_id = a.id ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3
         ) p`, [authorIds, limit, offset])
-      return rows
+      const byAuthor = new Map<string, PostRow[]>(authorIds.map((id) => [id, []]))
+      for (const row of rows) byAuthor.get(row.authorId)?.push(row)
+      return authorIds.map((id) => byAuthor.get(id)!)
     },
     async create (authorId: string, input: { title: string, body: string }): Promise<PostRow> {
       const { rows } = await db.query<PostRow>('posts_create', `

@@ -2,6 +2,7 @@ import { gqlError } from '../../errors.js'
 import { UnknownAuthorError } from '../../db/repositories/posts.js'
 import type { MutationResolvers, QueryResolvers } from '../generated.js'
 import { countCreated } from '../../observability/business.js'
+import { staleAfter } from '../../cache/repositories.js'
 import { idempotent } from '../idempotency.js'
 import { check, page } from '../validation.js'
 
@@ -21,10 +22,12 @@ function goneCaller (err: unknown): never {
 
 export const Mutation: Pick<MutationResolvers, 'createPost'> = {
   // @auth(requires: USER) guarantees a caller. Accepts an Idempotency-Key.
-  createPost: (_, args, ctx, info) => {
+  createPost: async (_, args, ctx, info) => {
     const input = { title: check('title', args.input.title), body: check('body', args.input.body) }
     // counted once committed, not on a replay (src/observability/business.ts)
-    return countCreated(ctx, 'postsCreated', (written) =>
+    const post = await countCreated(ctx, 'postsCreated', (written) =>
       idempotent(ctx, info, args, (repos) => repos.posts.create(ctx.caller!.sub, input).then(written))).catch(goneCaller)
+    await ctx.invalidate(staleAfter.postCreated(post))
+    return post
   }
 }

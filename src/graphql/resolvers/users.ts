@@ -2,6 +2,7 @@ import { gqlError } from '../../errors.js'
 import { DuplicateEmailError } from '../../db/repositories/users.js'
 import type { MutationResolvers, QueryResolvers } from '../generated.js'
 import { countCreated } from '../../observability/business.js'
+import { staleAfter } from '../../cache/repositories.js'
 import { idempotent } from '../idempotency.js'
 import { check, page } from '../validation.js'
 
@@ -21,11 +22,13 @@ export const Query: Pick<QueryResolvers, 'users' | 'user' | 'me'> = {
 
 export const Mutation: Pick<MutationResolvers, 'createUser' | 'updateUser' | 'deleteUser'> = {
   // Accepts an Idempotency-Key.
-  createUser: (_, args, ctx, info) => {
+  createUser: async (_, args, ctx, info) => {
     const input = { name: check('name', args.input.name), email: check('email', args.input.email) }
     // counted once committed, not on a replay (src/observability/business.ts)
-    return countCreated(ctx, 'usersCreated', (written) =>
+    const user = await countCreated(ctx, 'usersCreated', (written) =>
       idempotent(ctx, info, args, (repos) => repos.users.create(input).then(written))).catch(duplicate)
+    await ctx.invalidate(staleAfter.userCreated(user.id))
+    return user
   },
   async updateUser (_, { id, input }, ctx) {
     const changes = {
@@ -34,10 +37,13 @@ export const Mutation: Pick<MutationResolvers, 'createUser' | 'updateUser' | 'de
     }
     const user = await ctx.users.update(check('id', id), changes).catch(duplicate)
     if (!user) throw gqlError('NOT_FOUND', 'user not found')
+    await ctx.invalidate(staleAfter.userUpdated(user.id))
     return user
   },
   async deleteUser (_, { id }, ctx) {
-    if (!await ctx.users.delete(check('id', id))) throw gqlError('NOT_FOUND', 'user not found')
+    const userId = check('id', id)
+    if (!await ctx.users.delete(userId)) throw gqlError('NOT_FOUND', 'user not found')
+    await ctx.invalidate(staleAfter.userDeleted(userId))
     return true
   }
 }

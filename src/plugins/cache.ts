@@ -1,0 +1,35 @@
+// The resolver cache (src/cache/two-level.ts): in-process memory in front of Redis when REDIS_URL
+// is set, memory alone otherwise; CACHE_TTL_SECONDS=0 turns it off. Lookups are counted in
+// cache_requests_total{cache,result}.
+import fp from 'fastify-plugin'
+import type { Counter } from 'prom-client'
+import type { Config } from '../config.js'
+import { createTwoLevelCache, type Cache } from '../cache/two-level.js'
+
+declare module 'fastify' {
+  interface FastifyInstance { cache: Cache }
+}
+
+export interface CacheOptions { config: Config }
+
+export default fp<CacheOptions>(async function cachePlugin (app, { config }) {
+  // label children resolved once per (cache, result), not hashed on every lookup
+  const counters = new Map<string, Counter.Internal>()
+  const count = (name: string, hit: boolean) => {
+    const id = hit ? `${name}:hit` : `${name}:miss`
+    let child = counters.get(id)
+    if (!child) counters.set(id, child = app.metrics.cacheRequests.labels(name, hit ? 'hit' : 'miss'))
+    child.inc()
+  }
+  const cache = await createTwoLevelCache({
+    ttlSeconds: config.CACHE_TTL_SECONDS,
+    maxEntries: config.CACHE_MAX_ENTRIES,
+    redis: app.redis,
+    breaker: app.redisBreaker,
+    prefix: config.REDIS_KEY_PREFIX,
+    events: { lookup: count },
+    onError: (err) => app.log.warn({ err: { message: err.message } }, 'cache invalidation channel')
+  })
+  app.decorate('cache', cache)
+  app.addHook('onClose', async () => { await cache.close() })
+}, { name: 'cache', dependencies: ['redis', 'metrics'] })
