@@ -81,6 +81,8 @@ export const schema = z.object({
     .describe('off, automatic (APQ shared through Redis) or only (trusted documents)'),
   PERSISTED_QUERIES_FILE: z.string().default('persisted-queries.json')
     .describe('trusted documents (hash -> query) loaded at start-up when PERSISTED_QUERIES=only'),
+  PERSISTED_QUERIES_TTL_HOURS: int(1).default(168)
+    .describe('how long an automatic persisted query (APQ) stays registered in Redis'),
   SLOW_QUERY_MS: int(0).default(500).describe('database statements slower than this are logged at warn'),
   SLOW_OPERATION_MS: int(0).default(1000)
     .describe('GraphQL operations slower than this are logged at warn, with their (redacted) variables'),

@@ -50,6 +50,13 @@ const TOO_MANY_TOKENS = /^Syntax Error: Document contains more tha[nt] \d+ token
 // rejections before execution that are security events (src/security/events.ts)
 const REJECTIONS = new Set<string>(['QUERY_TOO_DEEP', 'QUERY_TOO_COMPLEX', 'QUERY_TOO_LARGE'])
 
+const PERSISTED: Record<string, ErrorCode> = {
+  MER_ERR_GQL_PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
+  // an unknown protocol version, or (PERSISTED_QUERIES=only) a document that is not a trusted one
+  MER_ERR_GQL_PERSISTED_QUERY_NOT_SUPPORTED: 'PERSISTED_QUERY_NOT_ALLOWED',
+  MER_ERR_GQL_PERSISTED_QUERY_MISMATCH: 'BAD_USER_INPUT'
+}
+
 function classify (e: GraphQLError): { code: ErrorCode, status: number, known: boolean, database?: true, limit?: string } {
   const orig = e.originalError as (Error & { statusCode?: number, code?: string, extensions?: { code?: string } }) | undefined
   const code = (e.extensions?.code ?? orig?.extensions?.code) as string | undefined
@@ -68,6 +75,11 @@ function classify (e: GraphQLError): { code: ErrorCode, status: number, known: b
     if (e.message.startsWith('Variable "')) return { code: 'BAD_USER_INPUT', status: 400, known: true }
     return { code: 'GRAPHQL_VALIDATION_FAILED', status: 400, known: true }
   }
+  // Mercurius's persisted-query errors (src/graphql/persisted-queries.ts), as Apollo clients expect them
+  // (Mercurius raises NOT_FOUND with "Unknown query" for a body without a query: a bad request)
+  const persisted = orig.code && orig.message !== 'Unknown query' ? PERSISTED[orig.code] : undefined
+  // (a hash that is not the query's SHA-256 is a bad request: 400, as Mercurius says)
+  if (persisted) return { code: persisted, status: persisted === 'BAD_USER_INPUT' ? 400 : ERRORS[persisted].status, known: true }
   const status = orig.statusCode
   if (typeof status === 'number' && status >= 400 && status < 500) {
     if (orig.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || orig instanceof SyntaxError) return { code: 'GRAPHQL_PARSE_FAILED', status: 400, known: true }

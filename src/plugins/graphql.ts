@@ -15,6 +15,7 @@ import { batchHook, costHook, parseOptions, validationRules } from '../graphql/l
 import { loaders } from '../graphql/loaders.js'
 import { getOperationCheck } from '../graphql/get-operation.js'
 import { parsedDocumentsOnly } from '../graphql/parsed-only.js'
+import { automaticPersistedQueries, loadTrustedDocuments, trustedDocumentsOnly } from '../graphql/persisted-queries.js'
 import { refuseMutations } from '../graphql/read-only.js'
 import * as posts from '../graphql/resolvers/posts.js'
 import * as users from '../graphql/resolvers/users.js'
@@ -47,7 +48,17 @@ export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, p
     // a GET's operation must exist before Mercurius looks it up (src/graphql/get-operation.ts)
     if (route.url === path && route.method === 'GET') route.preHandler = [getOperationCheck(parseOptions(config)), ...[route.preHandler ?? []].flat()]
   })
+  // PERSISTED_QUERIES: off, automatic (APQ shared through Redis) or only (trusted documents)
+  const persistedQueryProvider = config.PERSISTED_QUERIES === 'automatic'
+    ? automaticPersistedQueries({
+      redis: app.redis,
+      breaker: app.redisBreaker,
+      ttlSeconds: config.PERSISTED_QUERIES_TTL_HOURS * 3600,
+      lookup: (hit) => app.metrics.cacheRequests.inc({ cache: 'persisted_queries', result: hit ? 'hit' : 'miss' })
+    })
+    : config.PERSISTED_QUERIES === 'only' ? trustedDocumentsOnly(loadTrustedDocuments(config.PERSISTED_QUERIES_FILE)) : undefined
   await app.register(mercurius, {
+    ...(persistedQueryProvider && { persistedQueryProvider: persistedQueryProvider as unknown as mercurius.PersistedQueryProvider }),
     schema: loadTypeDefs(),
     // every resolver and loader ends with TIMEOUT once the request's deadline has passed
     resolvers: deadlineResolvers({

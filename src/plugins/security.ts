@@ -18,7 +18,17 @@ export const API_HELMET: HelmetOptions = {
   },
   frameguard: { action: 'deny' },
   referrerPolicy: { policy: 'strict-origin-when-cross-origin' },
-  strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true }
+  strictTransportSecurity: { maxAge: 31_536_000, includeSubDomains: true },
+  // Headers that only matter to documents a browser renders (process isolation, legacy IE and
+  // Flash, the retired XSS auditor): a JSON API has none, and every header is written and
+  // validated on every response.
+  crossOriginOpenerPolicy: false,
+  crossOriginResourcePolicy: false,
+  originAgentCluster: false,
+  xDnsPrefetchControl: false,
+  xDownloadOptions: false,
+  xPermittedCrossDomainPolicies: false,
+  xXssProtection: false
 }
 
 /** The response headers helmet sets with these options (lower-case names). */
