@@ -8,7 +8,14 @@ export interface Queryable {
   query<R extends QueryResultRow = QueryResultRow> (name: string, text: string, values?: unknown[]): Promise<QueryResult<R>>
 }
 
-export interface QueryEvent { name: string, text: string, durationMs: number, error?: Error }
+export interface QueryEvent {
+  name: string
+  text: string
+  /** the parameters: for tests (EXPLAIN); never log them */
+  values?: unknown[]
+  durationMs: number
+  error?: Error
+}
 
 export interface Database extends Queryable {
   readonly pool: pg.Pool
@@ -62,10 +69,10 @@ export function createDatabase (opts: DatabaseOptions): Database {
     if (observers.length === 0) return client.query<R>(config)
     const start = performance.now()
     return client.query<R>(config).then((result) => {
-      notify({ name, text, durationMs: performance.now() - start })
+      notify({ name, text, values, durationMs: performance.now() - start })
       return result
     }, (error: Error) => {
-      notify({ name, text, durationMs: performance.now() - start, error })
+      notify({ name, text, values, durationMs: performance.now() - start, error })
       throw error
     })
   }
