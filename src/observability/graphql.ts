@@ -5,6 +5,7 @@
 // limits, authentication, rate limit, overload) are counted as `rejected` by the metrics plugin.
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { MercuriusContext } from 'mercurius'
+import { child } from './metrics.js'
 import { enabled } from './request-log.js'
 import { boundedNames, operationDescriber, type OperationInfo } from './operations.js'
 
@@ -58,8 +59,8 @@ export function observeGraphql (app: FastifyInstance, opts: GraphqlObservability
     const outcome = !errors?.length
       ? 'success'
       : errors.some((e) => SERVER_CODES.has(e.extensions?.code as string)) ? 'server_error' : 'client_error'
-    m.graphqlOperations.inc({ operation_type: op.type, operation_name: op.label, outcome })
-    m.graphqlDuration.observe({ operation_type: op.type, operation_name: op.label }, ms / 1000)
+    child(m.graphqlOperations, op.type, op.label, outcome).inc()
+    child(m.graphqlDuration, op.type, op.label).observe(ms / 1000)
     const cost = ctx.cost
     if (cost) {
       if (typeof cost.complexity === 'number') m.graphqlComplexity.observe(cost.complexity)

@@ -100,3 +100,16 @@ export function createMetrics ({ pool, poolMax, ready }: MetricsOptions) {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>
+
+// Label children resolved once per distinct label values: prom-client otherwise hashes the label
+// object on every inc/observe. The values come from bounded sets (routes, operation names capped
+// by METRICS_OPERATION_NAMES_MAX), so these maps stay small.
+const children = new WeakMap<object, Map<string, unknown>>()
+export function child<C> (metric: { labels (...values: string[]): C }, ...values: string[]): C {
+  let byValues = children.get(metric)
+  if (!byValues) children.set(metric, byValues = new Map())
+  const key = values.join('\u0000')
+  let c = byValues.get(key) as C | undefined
+  if (c === undefined) byValues.set(key, c = metric.labels(...values))
+  return c
+}

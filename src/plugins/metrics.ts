@@ -11,7 +11,7 @@ import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import type { QueryEvent } from '../db/database.js'
 import { ERRORS } from '../errors.js'
-import { createMetrics, type Metrics } from '../observability/metrics.js'
+import { child, createMetrics, type Metrics } from '../observability/metrics.js'
 import { enabled } from '../observability/request-log.js'
 
 declare module 'fastify' {
@@ -41,8 +41,8 @@ export default fp<MetricsPluginOptions>(async function metricsPlugin (app, { con
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched'
     const status = reply.statusCode
-    metrics.httpRequests.inc({ method: request.method, route, status_code: status })
-    metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000)
+    child(metrics.httpRequests, request.method, route, String(status)).inc()
+    child(metrics.httpDuration, request.method, route).observe(reply.elapsedTime / 1000)
     if (status === 429) metrics.rateLimitRejections.inc()
     if (route === graphqlPath && !request.graphqlExecuted) {
       const op = request.graphqlOperation
