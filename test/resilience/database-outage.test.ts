@@ -20,6 +20,8 @@ describeWith('postgres', 'database outage', () => {
     db = await createTestDatabase()
     proxy = await startProxy(Number(new URL(db.url).port || 5432))
     app = await buildTestApp(proxy.url(db.url), {
+      // the database path itself is under test: no resolver cache in front of it
+      CACHE_TTL_SECONDS: '0',
       RATE_LIMIT_MAX: '0', RATE_LIMIT_POINTS: '0',
       DATABASE_POOL_MIN: '0', DATABASE_POOL_MAX: String(POOL_MAX), DATABASE_CONNECT_TIMEOUT_MS: '2000',
       QUERY_TIMEOUT_MS: '1000', READY_CHECK_TIMEOUT_MS: '500'

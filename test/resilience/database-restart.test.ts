@@ -21,6 +21,8 @@ describeWith('postgres', 'database restart', () => {
     await seed(db)
     await db.close()
     app = await buildTestApp(pg.url, {
+      // the database path itself is under test: no resolver cache in front of it
+      CACHE_TTL_SECONDS: '0',
       DATABASE_POOL_MIN: '2', DATABASE_POOL_MAX: '4', DATABASE_CONNECT_TIMEOUT_MS: '1000', READY_CHECK_TIMEOUT_MS: '500',
       RATE_LIMIT_MAX: '0', RATE_LIMIT_POINTS: '0'
     })

@@ -16,7 +16,7 @@ describeWith('postgres', 'deadlines', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase()
-    app = await buildTestApp(db.url, { QUERY_TIMEOUT_MS: '500', DATABASE_POOL_MIN: '0', DATABASE_POOL_MAX: '3' })
+    app = await buildTestApp(db.url, { CACHE_TTL_SECONDS: '0', QUERY_TIMEOUT_MS: '500', DATABASE_POOL_MIN: '0', DATABASE_POOL_MAX: '3' })
     locker = new pg.Client({ connectionString: db.url })
     await locker.connect()
   })
@@ -65,7 +65,7 @@ describeWith('postgres', 'deadlines', () => {
   })
 
   it('fails a request that finds the pool exhausted after DATABASE_CONNECT_TIMEOUT_MS, then serves again', async () => {
-    const small = await buildTestApp(db.url, { QUERY_TIMEOUT_MS: '10000', DATABASE_POOL_MIN: '0', DATABASE_POOL_MAX: '2', DATABASE_CONNECT_TIMEOUT_MS: '300' })
+    const small = await buildTestApp(db.url, { CACHE_TTL_SECONDS: '0', QUERY_TIMEOUT_MS: '10000', DATABASE_POOL_MIN: '0', DATABASE_POOL_MAX: '2', DATABASE_CONNECT_TIMEOUT_MS: '300' })
     const { pool } = small.db
     await locker.query('BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE')
     try {
