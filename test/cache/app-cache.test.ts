@@ -6,7 +6,7 @@ import { Redis } from 'ioredis'
 import type { App } from '../../src/app.js'
 import { buildTestApp, createTestDatabase, errorsOf, gql, token, type TestDatabase } from '../helpers/app.js'
 import { startRedis, waitUntil, type PrivateRedis } from '../helpers/faults.js'
-import { describeWith, TEST_REDIS_URL } from '../helpers/services.js'
+import { deleteRedisKeys, describeWith, TEST_REDIS_URL } from '../helpers/services.js'
 
 describeWith('redis', 'resolver cache', () => {
   const prefix = `test-appcache-${randomBytes(4).toString('hex')}:`
@@ -33,10 +33,7 @@ describeWith('redis', 'resolver cache', () => {
     listener?.disconnect()
     await a?.close()
     await b?.close()
-    const raw = new Redis(TEST_REDIS_URL!)
-    const keys = await raw.keys(`${prefix}*`)
-    if (keys.length) await raw.del(...keys)
-    raw.disconnect()
+    await deleteRedisKeys(prefix)
     await db?.drop()
   })
 

@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis'
 import { createTwoLevelCache, type Cache } from '../../src/cache/two-level.js'
 import { createRedis } from '../../src/plugins/redis.js'
 import { createBreaker } from '../../src/redis/breaker.js'
-import { describeWith, TEST_REDIS_URL } from '../helpers/services.js'
+import { deleteRedisKeys, describeWith, TEST_REDIS_URL } from '../helpers/services.js'
 
 describeWith('redis', 'two-level cache', () => {
   const prefix = `test-cache-${randomBytes(4).toString('hex')}:`
@@ -40,9 +40,8 @@ describeWith('redis', 'two-level cache', () => {
   })
   afterAll(async () => {
     for (const c of caches) await c.close()
-    const keys = await raw.keys(`${prefix}*`)
-    if (keys.length) await raw.del(...keys)
     raw.disconnect()
+    await deleteRedisKeys(prefix)
     for (const r of clients) r.disconnect()
   })
 

@@ -4,11 +4,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { Redis } from 'ioredis'
 import type { App } from '../../src/app.js'
 import { sha256 } from '../../src/graphql/persisted-queries.js'
 import { buildTestApp, createTestDatabase, errorsOf, type TestDatabase } from '../helpers/app.js'
-import { describeWith, TEST_REDIS_URL } from '../helpers/services.js'
+import { deleteRedisKeys, describeWith, TEST_REDIS_URL } from '../helpers/services.js'
 
 const QUERY = '{ users(limit: 2) { name } }'
 const DATA = { users: [{ name: 'Ada Lovelace' }, { name: 'Alan Lovelace' }] }
@@ -35,10 +34,7 @@ describeWith('redis', 'automatic persisted queries shared through Redis', () => 
   afterAll(async () => {
     await a?.close()
     await b?.close()
-    const raw = new Redis(TEST_REDIS_URL!)
-    const keys = await raw.keys(`${prefix}*`)
-    if (keys.length) await raw.del(...keys)
-    raw.disconnect()
+    await deleteRedisKeys(prefix)
   })
 
   it('follows the APQ protocol: not found, register with the query, then the hash alone works on every instance', async () => {

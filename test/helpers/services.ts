@@ -25,3 +25,15 @@ export function describeWith (service: keyof typeof available, name: string, fn:
   const title = ok ? name : `${name} [skipped: needs a real ${service === 'postgres' ? 'PostgreSQL server' : 'Redis'}; set ${variables[service]}]`
   describe.skipIf(!ok)(title, fn)
 }
+
+/** deletes the keys a test wrote under its own REDIS_KEY_PREFIX on the shared Redis (never others') */
+export async function deleteRedisKeys (prefix: string) {
+  const { Redis } = await import('ioredis')
+  const raw = new Redis(TEST_REDIS_URL!)
+  try {
+    const keys = await raw.keys(`${prefix}*`)
+    if (keys.length) await raw.del(...keys)
+  } finally {
+    raw.disconnect()
+  }
+}
