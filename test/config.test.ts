@@ -100,3 +100,16 @@ describe('generated documentation', () => {
     expect(readme).toBe(readmeWithTable(readme))
   })
 })
+
+describe('npm run check-config', () => {
+  it('exits non-zero in production without DATABASE_URL and JWT_SECRET, naming both, and 0 when valid', async () => {
+    const { spawnSync } = await import('node:child_process')
+    const run = (env: Record<string, string>) => spawnSync(process.execPath, ['--import', 'tsx', 'src/check-config.ts'],
+      { cwd: ROOT, env: { PATH: process.env.PATH!, ...env }, encoding: 'utf8' })
+    const bad = run({ NODE_ENV: 'production', REDIS_URL: 'redis://127.0.0.1:6379' })
+    expect(bad.status).not.toBe(0)
+    expect(bad.stderr).toMatch(/DATABASE_URL/)
+    expect(bad.stderr).toMatch(/JWT_SECRET/)
+    expect(run({ NODE_ENV: 'development' }).status).toBe(0)
+  })
+})
