@@ -10,9 +10,10 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { signToken } from '../src/auth/jwt.js'
-import { createDatabase } from '../src/db/database.js'
+import { withDatabase } from '../src/db/connection.js'
+import { createScriptDatabase } from '../src/db/database.js'
 import { migrate } from '../src/db/migrate.js'
-import { seed } from '../src/db/seed.js'
+import { seedDatabase } from '../src/db/seed.js'
 import { ROOT } from '../src/paths.js'
 import { MAIN_QUERY, MIXED } from './workloads.js'
 
@@ -50,12 +51,10 @@ async function prepareDatabase (): Promise<string> {
   await admin.query('DROP DATABASE IF EXISTS bastion_bench WITH (FORCE)')
   await admin.query('CREATE DATABASE bastion_bench')
   await admin.end()
-  const u = new URL(pgUrl!)
-  u.pathname = '/bastion_bench'
-  const url = u.toString()
+  const url = withDatabase(pgUrl!, 'bastion_bench')
   await migrate({ connection: url })
-  const db = createDatabase({ connection: url, min: 0, max: 1, connectTimeoutMs: 5000, idleTimeoutMs: 1000, statementTimeoutMs: 0, preparedStatements: false, onIdleError: () => {} })
-  await seed(db)
+  await seedDatabase(url)
+  const db = createScriptDatabase(url)
   await db.query('analyze', 'ANALYZE')
   await db.close()
   return url

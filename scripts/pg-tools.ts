@@ -27,12 +27,7 @@ export function databaseName (url: string): string {
   return decodeURIComponent(new URL(url).pathname.slice(1)) || fail(`${url.replace(/:[^:@/]*@/, ':***@')}: no database name`)
 }
 
-/** The same URL naming another database on the same server. */
-export function withDatabase (url: string, name: string): string {
-  const u = new URL(url)
-  u.pathname = `/${encodeURIComponent(name)}`
-  return u.toString()
-}
+export { withDatabase } from '../src/db/connection.js'
 
 /** Runs a PostgreSQL client tool on `url`; resolves with its stdout, rejects with its stderr. */
 export function pgTool (tool: string, args: string[], url?: string, opts: { inherit?: boolean } = {}): Promise<string> {

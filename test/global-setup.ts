@@ -4,8 +4,8 @@ import { randomBytes } from 'node:crypto'
 import type { TestProject } from 'vitest/node'
 import pg from 'pg'
 import { migrate } from '../src/db/migrate.js'
-import { seed } from '../src/db/seed.js'
-import { createDatabase } from '../src/db/database.js'
+import { withDatabase } from '../src/db/connection.js'
+import { seedDatabase } from '../src/db/seed.js'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -16,17 +16,9 @@ declare module 'vitest' {
   }
 }
 
-function withDatabase (url: string, name: string): string {
-  const u = new URL(url)
-  u.pathname = `/${name}`
-  return u.toString()
-}
-
 async function seeded (connection: string) {
   await migrate({ connection })
-  const db = createDatabase({ connection, min: 0, max: 1, connectTimeoutMs: 5000, idleTimeoutMs: 1000, statementTimeoutMs: 0, preparedStatements: false, onIdleError: () => {} })
-  await seed(db)
-  await db.close()
+  await seedDatabase(connection)
 }
 
 export default async function setup (project: TestProject) {

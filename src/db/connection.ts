@@ -18,3 +18,10 @@ export function connectionConfig (url: string, caFile?: string): string | pg.Cli
   const ca = readFileSync(caFile, 'utf8')
   return { ...config, ssl: { ...(typeof config.ssl === 'object' ? config.ssl : {}), ca, rejectUnauthorized: true } }
 }
+
+/** The same URL naming another database on the same server. */
+export function withDatabase (url: string, name: string): string {
+  const u = new URL(url)
+  u.pathname = `/${encodeURIComponent(name)}`
+  return u.toString()
+}

@@ -106,3 +106,13 @@ export function createDatabase (opts: DatabaseOptions): Database {
     async close () { await pool.end() }
   }
 }
+
+/**
+ * One connection for scripts and test set-up (seed, bench, templates): no pool minimum, no
+ * statement timeout, no prepared statements (the embedded database cannot keep them).
+ */
+export function createScriptDatabase (connection: string | pg.ClientConfig, connectTimeoutMs = 5000): Database {
+  return createDatabase({
+    connection, min: 0, max: 1, connectTimeoutMs, idleTimeoutMs: 1000, statementTimeoutMs: 0, preparedStatements: false, onIdleError: () => {}
+  })
+}

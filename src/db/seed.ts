@@ -1,6 +1,7 @@
 // A deterministic demo data set. Idempotent: users are keyed by email, and only users inserted
 // by this run get posts, so a second run inserts nothing.
-import type { Queryable } from './database.js'
+import { createScriptDatabase, type Queryable } from './database.js'
+import type pg from 'pg'
 
 const FIRST = ['Ada', 'Alan', 'Barbara', 'Claude', 'Dennis', 'Edsger', 'Frances', 'Grace', 'Ken', 'Leslie',
   'Margaret', 'Niklaus', 'Radia', 'Tim', 'Vint', 'Whitfield', 'Xiao', 'Yukihiro', 'Zhang', 'Hedy']
@@ -46,4 +47,14 @@ export async function seed (db: Queryable, { users = 300, postsPerUser = 10 }: S
       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[])`, [authors, titles, bodies, times])
   }
   return { users: inserted.rowCount ?? 0, posts: authors.length }
+}
+
+/** Seeds the database at `connection` in one transaction (npm run seed, test templates, the bench). */
+export async function seedDatabase (connection: string | pg.ClientConfig, opts: SeedOptions & { connectTimeoutMs?: number } = {}) {
+  const db = createScriptDatabase(connection, opts.connectTimeoutMs)
+  try {
+    return await db.transaction((tx) => seed(tx, opts))
+  } finally {
+    await db.close()
+  }
 }

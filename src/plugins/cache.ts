@@ -2,9 +2,9 @@
 // is set, memory alone otherwise; CACHE_TTL_SECONDS=0 turns it off. Lookups are counted in
 // cache_requests_total{cache,result}.
 import fp from 'fastify-plugin'
-import type { Counter } from 'prom-client'
 import type { Config } from '../config.js'
 import { createTwoLevelCache, type Cache } from '../cache/two-level.js'
+import { child } from '../observability/metrics.js'
 
 declare module 'fastify' {
   interface FastifyInstance { cache: Cache }
@@ -13,14 +13,7 @@ declare module 'fastify' {
 export interface CacheOptions { config: Config }
 
 export default fp<CacheOptions>(async function cachePlugin (app, { config }) {
-  // label children resolved once per (cache, result), not hashed on every lookup
-  const counters = new Map<string, Counter.Internal>()
-  const count = (name: string, hit: boolean) => {
-    const id = hit ? `${name}:hit` : `${name}:miss`
-    let child = counters.get(id)
-    if (!child) counters.set(id, child = app.metrics.cacheRequests.labels(name, hit ? 'hit' : 'miss'))
-    child.inc()
-  }
+  const count = (name: string, hit: boolean) => child(app.metrics.cacheRequests, name, hit ? 'hit' : 'miss').inc()
   const cache = await createTwoLevelCache({
     ttlSeconds: config.CACHE_TTL_SECONDS,
     maxEntries: config.CACHE_MAX_ENTRIES,

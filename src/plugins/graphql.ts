@@ -21,6 +21,7 @@ import * as posts from '../graphql/resolvers/posts.js'
 import * as users from '../graphql/resolvers/users.js'
 import { loadTypeDefs } from '../graphql/schema.js'
 import { observeGraphql } from '../observability/graphql.js'
+import { child } from '../observability/metrics.js'
 
 // mercurius-auth is CommonJS (module.exports = plugin) while its types declare a default export.
 const mercuriusAuth = mercuriusAuthModule as unknown as FastifyPluginAsync<MercuriusAuthOptions>
@@ -54,7 +55,7 @@ export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, p
       redis: app.redis,
       breaker: app.redisBreaker,
       ttlSeconds: config.PERSISTED_QUERIES_TTL_HOURS * 3600,
-      lookup: (hit) => app.metrics.cacheRequests.inc({ cache: 'persisted_queries', result: hit ? 'hit' : 'miss' })
+      lookup: (hit) => child(app.metrics.cacheRequests, 'persisted_queries', hit ? 'hit' : 'miss').inc()
     })
     : config.PERSISTED_QUERIES === 'only' ? trustedDocumentsOnly(loadTrustedDocuments(config.PERSISTED_QUERIES_FILE)) : undefined
   await app.register(mercurius, {

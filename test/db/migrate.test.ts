@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import pg from 'pg'
+import { withDatabase } from '../../src/db/connection.js'
 import { migrate } from '../../src/db/migrate.js'
 import { describeWith, TEST_DATABASE_URL } from '../helpers/services.js'
 
@@ -26,9 +27,7 @@ describeWith('postgres', 'migrations', () => {
     admin = new pg.Client({ connectionString: TEST_DATABASE_URL })
     await admin.connect()
     await admin.query(`CREATE DATABASE ${name}`)
-    const u = new URL(TEST_DATABASE_URL!)
-    u.pathname = `/${name}`
-    url = u.toString()
+    url = withDatabase(TEST_DATABASE_URL!, name)
   })
   afterAll(async () => {
     await admin?.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)

@@ -6,16 +6,11 @@ import { buildApp, type App } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import { signToken } from '../../src/auth/jwt.js'
 import { seed } from '../../src/db/seed.js'
-import { createDatabase } from '../../src/db/database.js'
+import { withDatabase } from '../../src/db/connection.js'
+import { createScriptDatabase } from '../../src/db/database.js'
 import { TEST_REDIS_URL } from './services.js'
 
 export const JWT_SECRET = 'test-secret-test-secret-test-secret-42'
-
-function withDatabase (url: string, name: string): string {
-  const u = new URL(url)
-  u.pathname = `/${name}`
-  return u.toString()
-}
 
 export interface TestDatabase { url: string, drop (): Promise<void> }
 
@@ -27,7 +22,7 @@ export async function createTestDatabase (): Promise<TestDatabase> {
   const serverUrl = inject('databaseUrl')
   const template = inject('templateDatabase')
   if (!template) {
-    const db = createDatabase({ connection: serverUrl, min: 0, max: 1, connectTimeoutMs: 5000, idleTimeoutMs: 1000, statementTimeoutMs: 0, preparedStatements: false, onIdleError: () => {} })
+    const db = createScriptDatabase(serverUrl)
     await db.query('reset', 'TRUNCATE users, posts RESTART IDENTITY CASCADE')
     await seed(db)
     await db.close()

@@ -3,9 +3,8 @@
 // /ready 503 within 2 s, and recovery with no restart of the server and no leaked pool slots.
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { App } from '../../src/app.js'
-import { createDatabase } from '../../src/db/database.js'
 import { migrate } from '../../src/db/migrate.js'
-import { seed } from '../../src/db/seed.js'
+import { seedDatabase } from '../../src/db/seed.js'
 import { buildTestApp, gql } from '../helpers/app.js'
 import { percentile, report, startPostgres, traffic, waitUntil, type PrivatePostgres } from '../helpers/faults.js'
 import { describeWith } from '../helpers/services.js'
@@ -17,9 +16,7 @@ describeWith('postgres', 'database restart', () => {
   beforeAll(async () => {
     pg = await startPostgres()
     await migrate({ connection: pg.url })
-    const db = createDatabase({ connection: pg.url, min: 0, max: 1, connectTimeoutMs: 5000, idleTimeoutMs: 1000, statementTimeoutMs: 0, preparedStatements: false, onIdleError: () => {} })
-    await seed(db)
-    await db.close()
+    await seedDatabase(pg.url)
     app = await buildTestApp(pg.url, {
       // the database path itself is under test: no resolver cache in front of it
       CACHE_TTL_SECONDS: '0',
