@@ -12,17 +12,24 @@ const available = {
 }
 const variables = { postgres: 'TEST_DATABASE_URL', redis: 'TEST_REDIS_URL' }
 
-/** true when the service is there; false (skip) or throws (REQUIRE_SERVICES=1) when it is not. */
+const reason = (service: keyof typeof available) =>
+  `needs a real ${service === 'postgres' ? 'PostgreSQL server' : 'Redis'}; set ${variables[service]}`
+
+/**
+ * true when the service is there; false (skip) or throws (REQUIRE_SERVICES=1) when it is not.
+ * A skip says why on stderr, which vitest prints under the test file's name.
+ */
 export function needs (service: keyof typeof available): boolean {
   if (available[service]) return true
   if (REQUIRE_SERVICES) throw new Error(`REQUIRE_SERVICES=1 but ${variables[service]} is not set`)
+  console.warn(`[skipped] ${reason(service)}`)
   return false
 }
 
 /** describe() that runs only with the service, and otherwise says why it skipped. */
 export function describeWith (service: keyof typeof available, name: string, fn: () => void) {
   const ok = needs(service)
-  const title = ok ? name : `${name} [skipped: needs a real ${service === 'postgres' ? 'PostgreSQL server' : 'Redis'}; set ${variables[service]}]`
+  const title = ok ? name : `${name} [skipped: ${reason(service)}]`
   describe.skipIf(!ok)(title, fn)
 }
 
