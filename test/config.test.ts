@@ -93,10 +93,10 @@ describe('.env.example', () => {
 })
 
 describe('generated documentation', () => {
-  it('.env.example and the README table are current (npm run config:docs)', async () => {
+  it('.env.example and the table in docs/configuration.md are current (npm run config:docs)', async () => {
     const { envExample, readmeWithTable } = await import('../scripts/config-docs.js')
     expect(readFileSync(join(ROOT, '.env.example'), 'utf8')).toBe(envExample())
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+    const readme = readFileSync(join(ROOT, 'docs', 'configuration.md'), 'utf8')
     expect(readme).toBe(readmeWithTable(readme))
   })
 })
