@@ -112,4 +112,15 @@ describe('npm run check-config', () => {
     expect(bad.stderr).toMatch(/JWT_SECRET/)
     expect(run({ NODE_ENV: 'development' }).status).toBe(0)
   })
+
+  it('prints parse errors and production policy problems in one pass', () => {
+    let problems: string[] = []
+    try {
+      loadConfig({ NODE_ENV: 'production', MAX_QUERY_DEPTH: 'deep', PORT: '-1', GRAPHIQL: 'true', CORS_ORIGINS: '*' })
+    } catch (err) {
+      problems = (err as ConfigError).problems
+    }
+    const names = problems.map((p) => p.slice(0, p.indexOf(':'))).sort()
+    expect(names).toEqual(['CORS_ORIGINS', 'DATABASE_URL', 'GRAPHIQL', 'JWT_SECRET', 'MAX_QUERY_DEPTH', 'PORT', 'REDIS_URL'])
+  })
 })
