@@ -1,14 +1,28 @@
 // JWT verification and (development) signing with fast-jwt. HS256 only: `alg: none` and every
 // other algorithm are refused; `exp` is required. Verified tokens are cached until they expire,
 // so a hot client costs one LRU lookup per request.
-import { createSigner, createVerifier } from 'fast-jwt'
+import { createDecoder, createSigner, createVerifier } from 'fast-jwt'
 import type { Config } from '../config.js'
 import type { Caller } from '../graphql/context.js'
+import { callerOf, checkTimes, InvalidTokenError } from './claims.js'
 
+export { InvalidTokenError }
 export type Verify = (token: string) => Caller
 
-export class InvalidTokenError extends Error {
-  constructor (readonly reason: string) { super(reason) }
+const CLOCK_TOLERANCE_MS = 5000
+
+const decode = createDecoder()
+
+/** Why fast-jwt refused a token: its error code, or (it throws a RangeError on `nbf: 1e308`) a time check. */
+function refusal (err: unknown, token: string): InvalidTokenError {
+  const code = (err as { code?: string }).code
+  if (code) return new InvalidTokenError(code)
+  try {
+    checkTimes(decode(token) as Record<string, unknown>, Date.now(), CLOCK_TOLERANCE_MS)
+  } catch (timeErr) {
+    if (timeErr instanceof InvalidTokenError) return timeErr
+  }
+  return new InvalidTokenError('invalid')
 }
 
 export function createTokenVerifier (config: Pick<Config, 'JWT_SECRET' | 'JWT_ISSUER' | 'JWT_AUDIENCE'>): Verify {
@@ -16,22 +30,20 @@ export function createTokenVerifier (config: Pick<Config, 'JWT_SECRET' | 'JWT_IS
     key: config.JWT_SECRET,
     algorithms: ['HS256'],
     // fast-jwt checks iss and aud only when the token has them: require them when they are set
-    requiredClaims: ['sub', 'exp', ...(config.JWT_ISSUER ? ['iss'] : []), ...(config.JWT_AUDIENCE ? ['aud'] : [])],
+    requiredClaims: ['exp', ...(config.JWT_ISSUER ? ['iss'] : []), ...(config.JWT_AUDIENCE ? ['aud'] : [])],
     allowedIss: config.JWT_ISSUER,
     allowedAud: config.JWT_AUDIENCE,
-    clockTolerance: 5000,
+    clockTolerance: CLOCK_TOLERANCE_MS,
     cache: 10_000
   })
   return (token) => {
-    let payload: { sub?: unknown, roles?: unknown }
+    let payload: Record<string, unknown>
     try {
       payload = verify(token)
     } catch (err) {
-      throw new InvalidTokenError((err as { code?: string }).code ?? 'invalid')
+      throw refusal(err, token)
     }
-    if (typeof payload.sub !== 'string' || payload.sub === '') throw new InvalidTokenError('FAST_JWT_INVALID_CLAIM_TYPE')
-    const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : []
-    return { sub: payload.sub, roles }
+    return callerOf(payload, { subjectClaim: 'sub', rolesClaim: 'roles', toleranceMs: CLOCK_TOLERANCE_MS })
   }
 }
 
