@@ -172,7 +172,10 @@ function productionProblems (c: Config, raw: Record<string, string | undefined>)
     if (!c.JWT_ISSUER) p.push("JWT_ISSUER: required in production with a JWKS (your identity provider's issuer)")
     if (!c.JWT_AUDIENCE) p.push('JWT_AUDIENCE: required in production with a JWKS (the API identifier your provider puts in aud)')
     const keysFrom = c.JWT_JWKS_URL ?? (c.JWT_OIDC_DISCOVERY ? c.JWT_ISSUER : undefined)
-    if (keysFrom && !keysFrom.startsWith('https:')) p.push('JWT_JWKS_URL / JWT_ISSUER: the keys must be fetched over https:// in production')
+    // plain http only to this host (a sidecar): anywhere else, whoever can alter the answer mints tokens
+    if (keysFrom && !keysFrom.startsWith('https:') && !/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(keysFrom)) {
+      p.push('JWT_JWKS_URL / JWT_ISSUER: the keys must be fetched over https:// in production')
+    }
   }
   if (c.CORS_ORIGINS.includes('*')) p.push('CORS_ORIGINS: * is refused in production; list the allowed origins')
   if (c.GRAPHIQL) p.push('GRAPHIQL: must be off in production')
