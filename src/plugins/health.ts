@@ -49,7 +49,8 @@ export default fp<HealthOptions>(async function healthPlugin (app, { config }) {
     // degraded (not failing): cache bypassed, rate limits per instance; the breaker knows a hung Redis too
     checks.redis = app.redis === null ? 'disabled' : app.redisBreaker.isOpen() ? 'degraded' : 'ok'
     // degraded (not failing): the identity provider's JWKS endpoint fails, the cached keys still verify
-    checks.jwks = app.hasDecorator('identityKeys') ? app.identityKeys.status() : 'disabled'
+    // (only with a JWKS configured)
+    if (app.hasDecorator('identityKeys')) checks.jwks = app.identityKeys.status()
     // over a load-shedding threshold (src/plugins/pressure.ts): say which, so traffic moves elsewhere
     const pressure = app.pressure()
     if (pressure) {
