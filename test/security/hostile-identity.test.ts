@@ -38,7 +38,7 @@ const CASES: Case[] = [
   ['alg none', () => `${b64({ alg: 'none', typ: 'JWT', kid: rsa })}.${b64(good())}.`, 'algorithm_not_allowed'],
   ['alg None with a signature', () => withHeader(idp.sign(rsa), { alg: 'None', kid: rsa }), 'algorithm_not_allowed'],
   ['an algorithm not in JWT_ALGORITHMS (PS256)', () => withHeader(idp.sign(rsa), { alg: 'PS256', kid: rsa }), 'algorithm_not_allowed'],
-  ['RS256 header on an ES256 key id', () => withHeader(idp.sign(rsa), { alg: 'ES256', kid: rsa }), 'unknown_key'],
+  ['ES256 header on an RSA key id', () => withHeader(idp.sign(rsa), { alg: 'ES256', kid: rsa }), 'unknown_key'],
   // keys
   ['a key not in the set (unknown kid)', () => createSigner({ key: foreign, algorithm: 'RS256', kid: 'not-in-the-set' })(good()), 'unknown_key'],
   ['a key not in the set, under a known kid', () => createSigner({ key: foreign, algorithm: 'RS256', kid: rsa })(good()), 'FAST_JWT_INVALID_SIGNATURE'],
