@@ -15,9 +15,10 @@ import { createScriptDatabase } from '../src/db/database.js'
 import { migrate } from '../src/db/migrate.js'
 import { seedDatabase } from '../src/db/seed.js'
 import { ROOT } from '../src/paths.js'
+import { startJwksServer } from './jwks-server.js'
 import { MAIN_QUERY, MIXED } from './workloads.js'
 
-const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, warmup: { type: 'string', default: '3' }, steady: { type: 'string', default: '60' }, connections: { type: 'string', default: '50' } } })
+const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, warmup: { type: 'string', default: '3' }, steady: { type: 'string', default: '60' }, connections: { type: 'string', default: '50' }, identity: { type: 'boolean', default: false } } })
 const SECONDS = Number(args.seconds)
 const WARMUP = Number(args.warmup)
 const CONNECTIONS = Number(args.connections)
@@ -92,14 +93,14 @@ function rss (pid: number): { rss: number, peak: number } {
 
 interface Result { rps: number, p50: number, p975: number, p99: number, errors: number, non2xx: number, total: number }
 
-function drive (url: string, seconds: number, requests: Array<{ body: string }>): Result {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', 'bench/drive.ts', JSON.stringify({ url, token, seconds, connections: CONNECTIONS, requests })], { cwd: ROOT, encoding: 'utf8' })
+function drive (url: string, seconds: number, requests: Array<{ body: string }>, bearer = token): Result {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', 'bench/drive.ts', JSON.stringify({ url, token: bearer, seconds, connections: CONNECTIONS, requests })], { cwd: ROOT, encoding: 'utf8' })
   return JSON.parse(out.trim().split('\n').pop()!) as Result
 }
 
-function measure (s: Started, requests: Array<{ body: string }>) {
-  drive(s.url, WARMUP, requests)
-  const result = drive(s.url, SECONDS, requests)
+function measure (s: Started, requests: Array<{ body: string }>, bearer = token) {
+  drive(s.url, WARMUP, requests, bearer)
+  const result = drive(s.url, SECONDS, requests, bearer)
   return { ...result, peakRss: rss(s.child.pid!).peak }
 }
 
@@ -120,10 +121,10 @@ const hardeningOff: Record<string, string> = {
 }
 
 const rows: Array<{ name: string } & Result & { peakRss: number }> = []
-async function row (name: string, start: () => Promise<Started>, requests = main) {
+async function row (name: string, start: () => Promise<Started>, requests = main, bearer = token) {
   process.stderr.write(`${name}...\n`)
   const s = await start()
-  try { rows.push({ name, ...measure(s, requests) }) } finally { await stop(s) }
+  try { rows.push({ name, ...measure(s, requests, bearer) }) } finally { await stop(s) }
 }
 
 // the bytes the real server answers, for the bare route
@@ -133,9 +134,25 @@ await stop(probe)
 
 await row('1. bare Fastify route, same bytes', () => startBare(sample))
 await row('2. full production stack', () => startServer(production))
-await row('3. hardening off', () => startServer(hardeningOff))
-await row('4. full stack, cache off', () => startServer({ ...production, CACHE_TTL_SECONDS: '0' }))
-await row('5. full stack, mixed workload', () => startServer(production), MIXED)
+// `--identity`: only the HS256 (row 2) and RS256 (row 6) rows, then stop
+if (!args.identity) {
+  await row('3. hardening off', () => startServer(hardeningOff))
+  await row('4. full stack, cache off', () => startServer({ ...production, CACHE_TTL_SECONDS: '0' }))
+  await row('5. full stack, mixed workload', () => startServer(production), MIXED)
+}
+// the same stack with an RS256 token whose key a local JWKS server publishes (verified tokens are cached alike)
+const idp = await startJwksServer()
+await row('6. full stack, RS256 token from a JWKS', () => startServer({ ...production, ...idp.env }), main, idp.token)
+idp.server.close()
+
+const base = rows[0].rps
+const f = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 })
+process.stdout.write('\n| configuration | req/s | p50 ms | p97.5 ms | p99 ms | errors | non-2xx | peak RSS MB | ratio |\n|---|---|---|---|---|---|---|---|---|\n')
+for (const r of rows) process.stdout.write(`| ${r.name} | ${f(r.rps)} | ${r.p50} | ${r.p975} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${f(r.peakRss)} | ${(r.rps / base).toFixed(2)} |\n`)
+const rs256 = rows.find((r) => r.name.startsWith('6.'))!
+process.stdout.write(`\nRS256 (JWKS) / HS256: ${(rs256.rps / rows[1].rps).toFixed(2)}\n`)
+if (args.identity) process.exit(0)
+process.stdout.write(`full stack / hardening off: ${(rows[1].rps / rows[2].rps).toFixed(2)}\n`)
 
 process.stderr.write(`steady load for ${args.steady} s...\n`)
 const steady = await startServer(production)
@@ -145,9 +162,4 @@ const long = drive(steady.url, Number(args.steady), main)
 const after = rss(steady.child.pid!).rss
 await stop(steady)
 
-const base = rows[0].rps
-const f = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 })
-process.stdout.write('\n| configuration | req/s | p50 ms | p97.5 ms | p99 ms | errors | non-2xx | peak RSS MB | ratio |\n|---|---|---|---|---|---|---|---|---|\n')
-for (const r of rows) process.stdout.write(`| ${r.name} | ${f(r.rps)} | ${r.p50} | ${r.p975} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${f(r.peakRss)} | ${(r.rps / base).toFixed(2)} |\n`)
-process.stdout.write(`\nfull stack / hardening off: ${(rows[1].rps / rows[2].rps).toFixed(2)}\n`)
 process.stdout.write(`steady ${args.steady} s (full stack): ${f(long.rps)} req/s, p99 ${long.p99} ms, errors ${long.errors}, non-2xx ${long.non2xx}; RSS ${before.toFixed(0)} MB -> ${after.toFixed(0)} MB (${(((after - before) / before) * 100).toFixed(1)}%)\n`)

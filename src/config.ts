@@ -12,6 +12,9 @@ const url = (protocols: string[]) => z.string().refine((v) => {
   try { return protocols.includes(new URL(v).protocol) } catch { return false }
 }, { message: `must be a URL starting with ${protocols.join(' or ')}//` })
 
+/** The algorithms JWT_ALGORITHMS may list: `none` is not one of them. */
+export const JWT_ALGORITHM_NAMES = ['HS256', 'HS384', 'HS512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const
+
 export const schema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development')
     .describe('development, test or production; production refuses unsafe settings'),
@@ -66,9 +69,23 @@ export const schema = z.object({
   CORS_ORIGINS: list.default([])
     .describe('comma-separated allowed origins; empty = no cross-origin access; * refused in production'),
   JWT_SECRET: z.string().optional()
-    .describe('HS256 secret, at least 32 characters; required in production (a dev value is used elsewhere)'),
+    .describe('HS256 secret, at least 32 characters; required in production unless a JWKS verifies tokens (a dev value is used elsewhere)'),
   JWT_ISSUER: z.string().optional().describe('expected iss claim, checked when set'),
   JWT_AUDIENCE: z.string().optional().describe('expected aud claim, checked when set'),
+  // identity providers (docs/identity.md): a JWKS, fetched and refreshed; HS256 with JWT_SECRET otherwise
+  JWT_JWKS_URL: url(['https:', 'http:']).optional()
+    .describe("the identity provider's JWKS (public keys); set, tokens are verified with it and never with JWT_SECRET"),
+  JWT_OIDC_DISCOVERY: bool.default(false)
+    .describe('read the JWKS address (jwks_uri) from JWT_ISSUER + /.well-known/openid-configuration at start-up'),
+  JWT_ALGORITHMS: list.pipe(z.array(z.enum(JWT_ALGORITHM_NAMES, { message: `one of ${JWT_ALGORITHM_NAMES.join(', ')} (none is never allowed)` }))).optional()
+    .describe('comma-separated algorithms accepted; default RS256 with a JWKS, HS256 with JWT_SECRET; HS* never with a JWKS'),
+  JWT_ROLES_CLAIM: z.string().min(1).max(200).default('roles')
+    .describe('claim holding the roles, a name or dotted path (realm_access.roles for Keycloak, cognito:groups, a namespaced claim for Auth0)'),
+  JWT_SUBJECT_CLAIM: z.string().min(1).max(200).default('sub')
+    .describe("claim holding the caller's user id (an integer id of this service), a name or dotted path"),
+  JWT_CLOCK_TOLERANCE_S: int(0, 300).default(5).describe('seconds of clock skew allowed on exp, nbf and iat'),
+  JWT_JWKS_REFRESH_MIN_S: int(1, 86400).default(30)
+    .describe('fewest seconds between two JWKS fetches, so tokens with unknown key ids cannot make the server hammer the provider'),
   GRAPHIQL: bool.optional().describe('serve GraphiQL at /graphiql; on outside production, refused in production'),
   INTROSPECTION: bool.optional().describe('allow introspection; on outside production, refused in production'),
   TRUST_PROXY: bool.default(false).describe('honour X-Forwarded-* from a load balancer'),
@@ -116,7 +133,12 @@ export const schema = z.object({
 })
 
 type Raw = z.output<typeof schema>
-export type Config = Readonly<Omit<Raw, 'GRAPHIQL' | 'INTROSPECTION' | 'FORCE_HTTPS' | 'SHUTDOWN_DELAY_MS'> & {
+export type Config = Readonly<Omit<Raw, 'GRAPHIQL' | 'INTROSPECTION' | 'FORCE_HTTPS' | 'SHUTDOWN_DELAY_MS' | 'JWT_ALGORITHMS'> & {
+  JWT_ALGORITHMS: string[]
+  /** a JWKS verifies tokens (JWT_JWKS_URL or JWT_OIDC_DISCOVERY) */
+  jwks: boolean
+  /** development only: the last JWKS fetched, used (with a warning) when the provider is down at start-up */
+  jwksCacheFile: string | undefined
   GRAPHIQL: boolean
   INTROSPECTION: boolean
   FORCE_HTTPS: boolean
@@ -145,13 +167,32 @@ function productionProblems (c: Config, raw: Record<string, string | undefined>)
   const p: string[] = []
   if (!c.DATABASE_URL) p.push('DATABASE_URL: required in production (the embedded database is for development)')
   if (!c.REDIS_URL) p.push('REDIS_URL: required in production (in-process cache and rate limits are per instance)')
-  if (!raw.JWT_SECRET) p.push('JWT_SECRET: required in production (at least 32 characters)')
+  if (!raw.JWT_SECRET && !c.jwks) p.push('JWT_SECRET: required in production (at least 32 characters), or a JWKS (JWT_JWKS_URL or JWT_OIDC_DISCOVERY)')
+  if (c.jwks) {
+    if (!c.JWT_ISSUER) p.push("JWT_ISSUER: required in production with a JWKS (your identity provider's issuer)")
+    if (!c.JWT_AUDIENCE) p.push('JWT_AUDIENCE: required in production with a JWKS (the API identifier your provider puts in aud)')
+    const keysFrom = c.JWT_JWKS_URL ?? (c.JWT_OIDC_DISCOVERY ? c.JWT_ISSUER : undefined)
+    // plain http only to this host (a sidecar): anywhere else, whoever can alter the answer mints tokens
+    if (keysFrom && !keysFrom.startsWith('https:') && !/^http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]/.test(keysFrom)) {
+      p.push('JWT_JWKS_URL / JWT_ISSUER: the keys must be fetched over https:// in production')
+    }
+  }
   if (c.CORS_ORIGINS.includes('*')) p.push('CORS_ORIGINS: * is refused in production; list the allowed origins')
   if (c.GRAPHIQL) p.push('GRAPHIQL: must be off in production')
   if (c.INTROSPECTION) p.push('INTROSPECTION: must be off in production')
   for (const name of ['MAX_QUERY_DEPTH', 'MAX_QUERY_COMPLEXITY', 'MAX_ALIASES', 'MAX_TOKENS', 'MAX_DIRECTIVES', 'RATE_LIMIT_MAX', 'RATE_LIMIT_POINTS'] as const) {
     if (c[name] === 0 && !c.UNSAFE_ALLOW_DISABLED_LIMITS) p.push(`${name}: 0 disables a protection; production needs a limit`)
   }
+  return p
+}
+
+function identityProblems (c: Config): string[] {
+  const p: string[] = []
+  const hs = c.JWT_ALGORITHMS.filter((a) => a.startsWith('HS'))
+  if (c.jwks && hs.length > 0) p.push(`JWT_ALGORITHMS: ${hs.join(', ')} is never accepted with a JWKS (a public key must not double as a secret)`)
+  if (!c.jwks && hs.length < c.JWT_ALGORITHMS.length) p.push('JWT_ALGORITHMS: RS, PS, ES and EdDSA need a JWKS (JWT_JWKS_URL or JWT_OIDC_DISCOVERY)')
+  if (c.JWT_JWKS_URL && c.JWT_OIDC_DISCOVERY) p.push('JWT_OIDC_DISCOVERY: set either JWT_JWKS_URL or JWT_OIDC_DISCOVERY, not both')
+  if (c.JWT_OIDC_DISCOVERY && !/^https?:\/\//.test(c.JWT_ISSUER ?? '')) p.push('JWT_ISSUER: JWT_OIDC_DISCOVERY needs the issuer URL (https://...)')
   return p
 }
 
@@ -190,6 +231,7 @@ export function loadConfig (env: Record<string, string | undefined> = readEnviro
   }
   const v = parsed.data
   const isProduction = v.NODE_ENV === 'production'
+  const jwks = v.JWT_JWKS_URL !== undefined || v.JWT_OIDC_DISCOVERY
   const config: Config = {
     ...v,
     GRAPHIQL: v.GRAPHIQL ?? !isProduction,
@@ -197,6 +239,9 @@ export function loadConfig (env: Record<string, string | undefined> = readEnviro
     FORCE_HTTPS: v.FORCE_HTTPS ?? isProduction,
     SHUTDOWN_DELAY_MS: v.SHUTDOWN_DELAY_MS ?? (isProduction ? 5000 : 0),
     JWT_SECRET: v.JWT_SECRET ?? DEV_JWT_SECRET,
+    JWT_ALGORITHMS: v.JWT_ALGORITHMS ?? (jwks ? ['RS256'] : ['HS256']),
+    jwks,
+    jwksCacheFile: jwks && v.NODE_ENV === 'development' ? '.data/jwks.json' : undefined,
     isProduction,
     embeddedDatabase: !v.DATABASE_URL,
     migrateOnStart: v.NODE_ENV === 'development'
@@ -206,6 +251,7 @@ export function loadConfig (env: Record<string, string | undefined> = readEnviro
   for (const o of v.CORS_ORIGINS) {
     if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o)) problems.push(`CORS_ORIGINS: ${o} is not an origin (scheme://host[:port], no path)`)
   }
+  problems.push(...identityProblems(config))
   if (v.DATABASE_POOL_MIN > v.DATABASE_POOL_MAX) problems.push('DATABASE_POOL_MIN: must not exceed DATABASE_POOL_MAX')
   if (v.REDIS_TLS_CA_FILE && !v.REDIS_URL?.startsWith('rediss:')) problems.push('REDIS_TLS_CA_FILE: needs a rediss:// REDIS_URL (TLS)')
   if (v.SHUTDOWN_DELAY_MS !== undefined && v.SHUTDOWN_DELAY_MS >= v.SHUTDOWN_GRACE_MS) {

@@ -1,47 +1,88 @@
-// JWT verification and (development) signing with fast-jwt. HS256 only: `alg: none` and every
-// other algorithm are refused; `exp` is required. Verified tokens are cached until they expire,
-// so a hot client costs one LRU lookup per request.
-import { createSigner, createVerifier } from 'fast-jwt'
+// JWT verification and (development) signing with fast-jwt. Either HS with JWT_SECRET, or the
+// identity provider's JWKS (src/auth/jwks.ts) with RS/PS/ES/EdDSA, never both: a public key never
+// doubles as an HS secret, and `alg: none` is never accepted. `exp` is required; iss and aud when
+// configured. Verified tokens are cached (10 000, by token hash) until they expire, so a hot
+// client costs one LRU lookup per request whatever the algorithm.
+import { createDecoder, createSigner, createVerifier, type Algorithm } from 'fast-jwt'
 import type { Config } from '../config.js'
 import type { Caller } from '../graphql/context.js'
+import { callerOf, checkTimes, InvalidTokenError, type ClaimOptions } from './claims.js'
+import type { KeySet } from './jwks.js'
 
-export type Verify = (token: string) => Caller
+export { InvalidTokenError }
+/** Synchronous for HS (a cache hit costs no promise), a promise with a JWKS. */
+export type Verify = (token: string) => Caller | Promise<Caller>
 
-export class InvalidTokenError extends Error {
-  constructor (readonly reason: string) { super(reason) }
+type VerifierConfig = Pick<Config, 'JWT_SECRET' | 'JWT_ISSUER' | 'JWT_AUDIENCE' | 'JWT_ALGORITHMS' | 'JWT_ROLES_CLAIM' | 'JWT_SUBJECT_CLAIM' | 'JWT_CLOCK_TOLERANCE_S'>
+
+const decode = createDecoder()
+
+/** Why a token was refused: our own reason, fast-jwt's error code, or (fast-jwt throws a RangeError on `nbf: 1e308`) a time check. */
+function refusal (err: unknown, token: string, toleranceMs: number): InvalidTokenError {
+  if (err instanceof InvalidTokenError) return err
+  const { code, originalError } = err as { code?: string, originalError?: unknown }
+  if (originalError instanceof InvalidTokenError) return originalError
+  if (code) return new InvalidTokenError(code)
+  try {
+    checkTimes(decode(token) as Record<string, unknown>, Date.now(), toleranceMs)
+  } catch (timeErr) {
+    if (timeErr instanceof InvalidTokenError) return timeErr
+  }
+  return new InvalidTokenError('invalid')
 }
 
-export function createTokenVerifier (config: Pick<Config, 'JWT_SECRET' | 'JWT_ISSUER' | 'JWT_AUDIENCE'>): Verify {
-  const verify = createVerifier({
-    key: config.JWT_SECRET,
-    algorithms: ['HS256'],
+export function createTokenVerifier (config: VerifierConfig, keys?: KeySet): Verify {
+  const toleranceMs = config.JWT_CLOCK_TOLERANCE_S * 1000
+  const claims: ClaimOptions = { subjectClaim: config.JWT_SUBJECT_CLAIM, rolesClaim: config.JWT_ROLES_CLAIM, toleranceMs }
+  const common = {
+    algorithms: config.JWT_ALGORITHMS as Algorithm[],
     // fast-jwt checks iss and aud only when the token has them: require them when they are set
-    requiredClaims: ['sub', 'exp', ...(config.JWT_ISSUER ? ['iss'] : []), ...(config.JWT_AUDIENCE ? ['aud'] : [])],
+    requiredClaims: ['exp', ...(config.JWT_ISSUER ? ['iss'] : []), ...(config.JWT_AUDIENCE ? ['aud'] : [])],
     allowedIss: config.JWT_ISSUER,
     allowedAud: config.JWT_AUDIENCE,
-    clockTolerance: 5000,
+    clockTolerance: toleranceMs,
     cache: 10_000
-  })
-  return (token) => {
-    let payload: { sub?: unknown, roles?: unknown }
-    try {
-      payload = verify(token)
-    } catch (err) {
-      throw new InvalidTokenError((err as { code?: string }).code ?? 'invalid')
+  }
+  if (keys === undefined) {
+    const verify = createVerifier({ ...common, key: config.JWT_SECRET })
+    return (token) => {
+      let payload: Record<string, unknown>
+      try {
+        payload = verify(token)
+      } catch (err) {
+        throw refusal(err, token, toleranceMs)
+      }
+      return callerOf(payload, claims)
     }
-    if (typeof payload.sub !== 'string' || payload.sub === '') throw new InvalidTokenError('FAST_JWT_INVALID_CLAIM_TYPE')
-    const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === 'string') : []
-    return { sub: payload.sub, roles }
+  }
+  const verify = createVerifier({ ...common, key: async ({ header }: { header: { alg?: unknown, kid?: unknown } }) => keys.keyFor(header) })
+  return async (token) => {
+    let payload: Record<string, unknown>
+    try {
+      payload = await verify(token)
+    } catch (err) {
+      throw refusal(err, token, toleranceMs)
+    }
+    return callerOf(payload, claims)
   }
 }
 
-export interface SignOptions { sub: string, roles?: string[], expiresInSeconds?: number }
+export interface SignOptions {
+  sub: string
+  roles?: string[]
+  expiresInSeconds?: number
+  /** a PEM private key (RS256, ES256, EdDSA ...); default: HS256 with JWT_SECRET */
+  privateKey?: string
+  algorithm?: Algorithm
+  kid?: string
+}
 
 export function signToken (config: Pick<Config, 'JWT_SECRET' | 'JWT_ISSUER' | 'JWT_AUDIENCE'>, opts: SignOptions): string {
   const sign = createSigner({
-    key: config.JWT_SECRET,
-    algorithm: 'HS256',
+    key: opts.privateKey ?? config.JWT_SECRET,
+    algorithm: opts.algorithm ?? 'HS256',
     expiresIn: (opts.expiresInSeconds ?? 3600) * 1000,
+    ...(opts.kid ? { kid: opts.kid } : {}),
     ...(config.JWT_ISSUER ? { iss: config.JWT_ISSUER } : {}),
     ...(config.JWT_AUDIENCE ? { aud: config.JWT_AUDIENCE } : {})
   })

@@ -1,5 +1,5 @@
 // Liveness (/health) checks nothing but the process; readiness (/ready) checks the database with
-// its own short timeout, reports Redis (an outage degrades, it does not fail readiness) and turns
+// its own short timeout, reports Redis and the JWKS (an outage degrades, it does not fail readiness) and turns
 // 503 as soon as the server starts draining.
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
@@ -48,6 +48,9 @@ export default fp<HealthOptions>(async function healthPlugin (app, { config }) {
     }
     // degraded (not failing): cache bypassed, rate limits per instance; the breaker knows a hung Redis too
     checks.redis = app.redis === null ? 'disabled' : app.redisBreaker.isOpen() ? 'degraded' : 'ok'
+    // degraded (not failing): the identity provider's JWKS endpoint fails, the cached keys still verify
+    // (only with a JWKS configured)
+    if (app.hasDecorator('identityKeys')) checks.jwks = app.identityKeys.status()
     // over a load-shedding threshold (src/plugins/pressure.ts): say which, so traffic moves elsewhere
     const pressure = app.pressure()
     if (pressure) {

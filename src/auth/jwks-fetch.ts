@@ -1,0 +1,61 @@
+// HTTP for the identity provider: OpenID Connect discovery and the JWKS, with a timeout, no
+// redirects and a size bound; and the development cache file of the last JWKS fetched.
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
+
+/** A JWKS or discovery document larger than this is refused (real ones are a few KiB). */
+const MAX_BYTES = 512 * 1024
+
+export async function fetchJson (url: string, timeoutMs: number): Promise<unknown> {
+  const res = await fetch(url, {
+    signal: AbortSignal.timeout(timeoutMs),
+    redirect: 'error',
+    headers: { accept: 'application/json, application/jwk-set+json' }
+  }).catch((err: Error) => {
+    throw new Error(err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : `unreachable (${(err.cause as Error | undefined)?.message ?? err.message})`)
+  })
+  if (res.status !== 200) {
+    await res.body?.cancel()
+    throw new Error(`HTTP ${res.status} from ${url}`)
+  }
+  if (Number(res.headers.get('content-length') ?? 0) > MAX_BYTES) {
+    await res.body?.cancel()
+    throw new Error(`response larger than ${MAX_BYTES} bytes`)
+  }
+  let text: string
+  try {
+    text = await res.text()
+  } catch (err) {
+    throw new Error((err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : 'response cut short')
+  }
+  if (text.length > MAX_BYTES) throw new Error(`response larger than ${MAX_BYTES} bytes`)
+  try {
+    return JSON.parse(text) as unknown
+  } catch {
+    throw new Error('response is not JSON')
+  }
+}
+
+/** `jwks_uri` of `<issuer>/.well-known/openid-configuration`, whose `issuer` must be ours (OpenID Connect Discovery 4.3). */
+export async function resolveJwksUrl (issuer: string, timeoutMs: number): Promise<string> {
+  const doc = await fetchJson(`${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`, timeoutMs) as { issuer?: unknown, jwks_uri?: unknown } | null
+  if (doc?.issuer !== issuer) throw new Error(`discovery names issuer ${JSON.stringify(doc?.issuer)?.slice(0, 200)}, not JWT_ISSUER ${issuer}`)
+  const jwksUri = doc.jwks_uri
+  if (typeof jwksUri !== 'string' || !/^https?:\/\//.test(jwksUri)) throw new Error('discovery has no http(s) jwks_uri')
+  if (new URL(issuer).protocol === 'https:' && !jwksUri.startsWith('https:')) throw new Error('discovery over https names a jwks_uri that is not https')
+  return jwksUri
+}
+
+export async function saveCachedJwks (file: string, set: unknown): Promise<void> {
+  await mkdir(dirname(file), { recursive: true })
+  await writeFile(`${file}.tmp`, JSON.stringify(set))
+  await rename(`${file}.tmp`, file)
+}
+
+export async function loadCachedJwks (file: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as unknown
+  } catch {
+    return undefined
+  }
+}
