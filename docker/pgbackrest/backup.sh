@@ -17,9 +17,9 @@ if [ -n "${BACKUP_METRICS_DIR:-}" ]; then
   file="$BACKUP_METRICS_DIR/bastion_backup_$type.prom"
   # written beside its name and renamed: node_exporter never reads half a file
   {
-    echo '# HELP bastion_backup_last_success_timestamp_seconds Unix time of the last backup that succeeded in every repository.'
-    echo '# TYPE bastion_backup_last_success_timestamp_seconds gauge'
-    echo "bastion_backup_last_success_timestamp_seconds{stanza=\"$stanza\",type=\"$type\"} $(date +%s)"
+    echo '# HELP backup_last_success_timestamp_seconds Unix time of the last backup that succeeded in every repository.'
+    echo '# TYPE backup_last_success_timestamp_seconds gauge'
+    echo "backup_last_success_timestamp_seconds{stanza=\"$stanza\",type=\"$type\"} $(date +%s)"
   } > "$file.$$"
   mv "$file.$$" "$file"
 fi
