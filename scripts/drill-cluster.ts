@@ -3,7 +3,7 @@
 // as root, so as root every server and pgBackRest command runs as the `postgres` OS user, and
 // pgBackRest's config, lock, log and spool paths live in that directory, which that user owns.
 import { execFile } from 'node:child_process'
-import { appendFileSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
+import { appendFileSync, chownSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { ROOT } from '../src/paths.js'
@@ -51,33 +51,36 @@ export async function prepare (work: string) {
 }
 
 /**
- * pgBackRest's configuration for the drill: the shipped docker/pgbackrest/pgbackrest.conf with
- * both repositories as paths under `work` (repo2 stands for the other region's store).
+ * pgBackRest's configuration for the drill: the shipped docker/pgbackrest/pgbackrest.conf
+ * (retention, bundling, compression, fast start) with every path under `work` (repo2 stands for
+ * the other region's store) and this cluster's port and socket.
  */
 export function writePgbackrestConf (work: string, port: number): string {
+  const overrides: Record<string, string> = {
+    'repo1-path': join(work, 'repo1'),
+    'repo2-path': join(work, 'repo2'),
+    'spool-path': join(work, 'spool'),
+    'lock-path': join(work, 'lock'),
+    'log-path': join(work, 'log'),
+    'log-level-console': 'warn',
+    'pg1-path': join(work, 'primary'),
+    'pg1-socket-path': work,
+    'pg1-port': String(port),
+    // initdb's superuser here; the compose server's is `bastion`
+    'pg1-user': 'postgres'
+  }
+  const seen = new Set<string>()
+  const lines = readFileSync(join(ROOT, 'docker/pgbackrest/pgbackrest.conf'), 'utf8').split('\n').map((line) => {
+    const key = /^([\w-]+)=/.exec(line)?.[1]
+    if (!key || !(key in overrides)) return line
+    seen.add(key)
+    return `${key}=${overrides[key]}`
+  })
+  const missing = Object.keys(overrides).filter((k) => !seen.has(k))
+  if (missing.length > 0) throw new Error(`docker/pgbackrest/pgbackrest.conf lacks ${missing.join(', ')}`)
+  if (!lines.includes(`[${STANZA}]`)) throw new Error(`docker/pgbackrest/pgbackrest.conf has no [${STANZA}] stanza`)
   const file = join(work, 'pgbackrest.conf')
-  writeFileSync(file, [
-    '[global]',
-    `repo1-path=${join(work, 'repo1')}`,
-    'repo1-retention-full=2',
-    'repo1-bundle=y',
-    `repo2-path=${join(work, 'repo2')}`,
-    'repo2-retention-full=2',
-    'repo2-bundle=y',
-    `lock-path=${join(work, 'lock')}`,
-    `log-path=${join(work, 'log')}`,
-    `spool-path=${join(work, 'spool')}`,
-    'log-level-console=warn',
-    'log-level-file=detail',
-    'start-fast=y',
-    'compress-type=zst',
-    '',
-    `[${STANZA}]`,
-    `pg1-path=${join(work, 'primary')}`,
-    `pg1-port=${port}`,
-    `pg1-socket-path=${work}`,
-    ''
-  ].join('\n'))
+  writeFileSync(file, lines.join('\n'))
   return file
 }
 
@@ -92,7 +95,7 @@ export async function cluster (work: string, data: string, port: number, opts: {
   const bin = pgBin()
   if (opts.init) {
     await asOwner(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync'])
-    // the same archiving settings as docker/pgbackrest/README: every WAL segment goes to both
+    // the archiving of the compose postgres service (docker/compose.yaml): every WAL segment goes to both
     // repositories; archive_timeout bounds how long a quiet segment waits (the RPO)
     appendFileSync(join(data, 'postgresql.conf'), [
       '', '# npm run drill',

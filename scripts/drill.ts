@@ -6,7 +6,7 @@
 // before T are back. Prints RTO (restore start to /ready 200) and RPO (how long the commit at T
 // stayed in the primary only: what losing the primary then would have cost); exits 1 on a failed check.
 import { spawn } from 'node:child_process'
-import { mkdtempSync, renameSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -97,6 +97,9 @@ try {
   step(`full backup in both repositories (${rows.acked} rows so far)`)
   await backup('incr')
   step(`incremental backup in both repositories (${rows.acked} rows so far)`)
+  // the backup job's success metric, as node_exporter's textfile collector reads it (BackupTooOld)
+  const metric = readFileSync(join(work, 'metrics', 'bastion_backup_incr.prom'), 'utf8')
+  if (!new RegExp(`^backup_last_success_timestamp_seconds\\{stanza="${STANZA}",type="incr"\\} \\d+$`, 'm').test(metric)) throw new Error(`backup.sh wrote no success metric:\n${metric}`)
   await sleep(1000)
   const target = await rows.mark()
   const markedAt = performance.now()
