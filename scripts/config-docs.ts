@@ -1,4 +1,4 @@
-// Writes .env.example and the README's configuration table from the zod schema in src/config.ts,
+// Writes .env.example and the configuration table in docs/configuration.md from the zod schema in src/config.ts,
 // so the description in the schema is the one documentation: `npm run config:docs`.
 // The test suite fails when either file is stale.
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -37,12 +37,12 @@ const END = '<!-- config:end -->'
 export function readmeWithTable (readme: string): string {
   const a = readme.indexOf(START)
   const b = readme.indexOf(END)
-  if (a < 0 || b < a) throw new Error(`README.md needs ${START} and ${END} markers`)
+  if (a < 0 || b < a) throw new Error(`docs/configuration.md needs ${START} and ${END} markers`)
   return `${readme.slice(0, a + START.length)}\n${readmeTable()}\n${readme.slice(b)}`
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   writeFileSync(join(ROOT, '.env.example'), envExample())
-  const readme = join(ROOT, 'README.md')
+  const readme = join(ROOT, 'docs', 'configuration.md')
   writeFileSync(readme, readmeWithTable(readFileSync(readme, 'utf8')))
 }

@@ -176,10 +176,17 @@ export function loadConfig (env: Record<string, string | undefined> = readEnviro
   // Empty strings mean "unset", as in most .env files.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''))
   const raw = readFileVariables(cleaned, problems)
-  const parsed = schema.safeParse(raw)
+  let parsed = schema.safeParse(raw)
+  // variables that failed to parse: reported once; the rest is still checked against the
+  // production policy below, so one run prints every problem
+  const unparsed = new Set<string>()
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.')}: ${issue.message}`)
-    throw new ConfigError(problems)
+    for (const issue of parsed.error.issues) {
+      problems.push(`${issue.path.join('.')}: ${issue.message}`)
+      unparsed.add(String(issue.path[0]))
+    }
+    parsed = schema.safeParse(Object.fromEntries(Object.entries(raw).filter(([name]) => !unparsed.has(name))))
+    if (!parsed.success) throw new ConfigError(problems)
   }
   const v = parsed.data
   const isProduction = v.NODE_ENV === 'production'
@@ -204,7 +211,7 @@ export function loadConfig (env: Record<string, string | undefined> = readEnviro
   if (v.SHUTDOWN_DELAY_MS !== undefined && v.SHUTDOWN_DELAY_MS >= v.SHUTDOWN_GRACE_MS) {
     problems.push('SHUTDOWN_DELAY_MS: must be shorter than SHUTDOWN_GRACE_MS')
   }
-  if (isProduction) problems.push(...productionProblems(config, raw))
+  if (isProduction) problems.push(...productionProblems(config, raw).filter((p) => !unparsed.has(p.slice(0, p.indexOf(':')))))
   if (problems.length > 0) throw new ConfigError(problems)
   return Object.freeze(config)
 }

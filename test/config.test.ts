@@ -93,10 +93,10 @@ describe('.env.example', () => {
 })
 
 describe('generated documentation', () => {
-  it('.env.example and the README table are current (npm run config:docs)', async () => {
+  it('.env.example and the table in docs/configuration.md are current (npm run config:docs)', async () => {
     const { envExample, readmeWithTable } = await import('../scripts/config-docs.js')
     expect(readFileSync(join(ROOT, '.env.example'), 'utf8')).toBe(envExample())
-    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
+    const readme = readFileSync(join(ROOT, 'docs', 'configuration.md'), 'utf8')
     expect(readme).toBe(readmeWithTable(readme))
   })
 })
@@ -111,5 +111,16 @@ describe('npm run check-config', () => {
     expect(bad.stderr).toMatch(/DATABASE_URL/)
     expect(bad.stderr).toMatch(/JWT_SECRET/)
     expect(run({ NODE_ENV: 'development' }).status).toBe(0)
+  })
+
+  it('prints parse errors and production policy problems in one pass', () => {
+    let problems: string[] = []
+    try {
+      loadConfig({ NODE_ENV: 'production', MAX_QUERY_DEPTH: 'deep', PORT: '-1', GRAPHIQL: 'true', CORS_ORIGINS: '*' })
+    } catch (err) {
+      problems = (err as ConfigError).problems
+    }
+    const names = problems.map((p) => p.slice(0, p.indexOf(':'))).sort()
+    expect(names).toEqual(['CORS_ORIGINS', 'DATABASE_URL', 'GRAPHIQL', 'JWT_SECRET', 'MAX_QUERY_DEPTH', 'PORT', 'REDIS_URL'])
   })
 })

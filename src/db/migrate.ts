@@ -20,15 +20,20 @@ export async function migrate (opts: MigrateOptions) {
   await client.connect()
   try {
     const log = opts.log ?? (() => {})
+    // --dry-run changes nothing: node-pg-migrate still creates its pgmigrations table in a dry run, so
+    // the whole run happens in a transaction of ours that is rolled back (no advisory lock needed)
+    const dryRun = opts.dryRun ?? false
+    if (dryRun) await client.query('BEGIN')
     const ran = await runner({
       dbClient: client,
       dir: MIGRATIONS_DIR,
       migrationsTable: 'pgmigrations',
       direction: opts.direction ?? 'up',
       count: opts.count ?? (opts.direction === 'down' ? 1 : Infinity),
-      dryRun: opts.dryRun ?? false,
+      dryRun,
+      noLock: dryRun,
       checkOrder: true,
-      singleTransaction: true,
+      singleTransaction: !dryRun,
       // verbose: the SQL of each step goes to debug, which is how --dry-run shows its plan
       verbose: true,
       logger: { debug: log, info: log, warn: log, error: log }
@@ -40,12 +45,13 @@ export async function migrate (opts: MigrateOptions) {
       log('analyzed the database after migrating')
     }
     if (opts.appRole && (opts.direction ?? 'up') === 'up') {
-      if (opts.dryRun) {
+      if (dryRun) {
         log(`-- application role ${opts.appRole}: created if missing (LOGIN, no password), then`)
         for (const sql of grantStatements(opts.appRole)) log(`${sql};`)
       }
       else await applyAppRole(client, opts.appRole, log)
     }
+    if (dryRun) await client.query('ROLLBACK')
     return ran
   } finally {
     await client.end()

@@ -45,7 +45,7 @@ export default fp<DbOptions>(async function dbPlugin (app, { config }) {
   if (config.isProduction) {
     // least privilege (src/db/roles.ts): production should run as the row-access-only role
     const excess = await excessPrivileges(db)
-    if (excess.length > 0) app.log.warn({ excess }, 'the database role of the server can do more than read and write rows: run it as the role npm run migrate grants (README, Least privilege)')
+    if (excess.length > 0) app.log.warn({ excess }, 'the database role of the server can do more than read and write rows: run it as the role npm run migrate grants (docs/deployment.md, Least privilege)')
   }
   if (config.migrateOnStart) {
     // as the owner when MIGRATION_DATABASE_URL is set; the embedded database keeps one role

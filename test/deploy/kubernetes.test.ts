@@ -116,8 +116,8 @@ describe.each(['base', 'overlays/staging', 'overlays/production'])('docker/k8s/%
     else expect(container.image).toMatch(/^[\w.-]+(\/[\w.-]+)+:[\w.-]+$/)
   })
 
-  it('can apply the migration and what it reads before the rollout, with the README\'s selector', () => {
-    expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).toContain('kubectl apply -k docker/k8s/overlays/staging -l bastion/pre-rollout=true')
+  it('can apply the migration and what it reads before the rollout, with the selector docs/deployment.md gives', () => {
+    expect(readFileSync(join(ROOT, 'docs', 'deployment.md'), 'utf8')).toContain('kubectl apply -k docker/k8s/overlays/staging -l bastion/pre-rollout=true')
     const first = resources.filter((r) => r.metadata.labels?.['bastion/pre-rollout'] === 'true')
     expect(first.map((r) => r.kind).sort()).toEqual(['ConfigMap', 'Job'])
     expect(first.find((r) => r.kind === 'ConfigMap')!.metadata.name).toBe(one('Job').spec.template.spec.containers[0].envFrom[0].configMapRef.name)
