@@ -40,7 +40,7 @@ export async function migrate (opts: MigrateOptions) {
     })
     // fresh planner statistics for what the migrations changed (a new index or column has none
     // until autovacuum's next analyze); the owner analyzes the tables it owns
-    if (ran.length > 0 && !opts.dryRun && (opts.direction ?? 'up') === 'up') {
+    if (ran.length > 0 && !dryRun && (opts.direction ?? 'up') === 'up') {
       await client.query('ANALYZE')
       log('analyzed the database after migrating')
     }
