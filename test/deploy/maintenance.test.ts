@@ -33,7 +33,9 @@ describeWith('postgres', 'database maintenance', () => {
   let base: string
   beforeAll(async () => {
     db = await createTestDatabase()
-    app = await buildTestApp(db.url)
+    // no load shedding: on a busy CI machine the event loop may lag past the default threshold,
+    // and a 503 from that would say nothing about what the maintenance does to the database
+    app = await buildTestApp(db.url, { PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0' })
     await app.listen({ host: '127.0.0.1', port: 0 })
     base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`
   })
@@ -72,7 +74,7 @@ describeWith('postgres', 'database maintenance', () => {
     const samples = await load.stop()
 
     expect(samples.length).toBeGreaterThanOrEqual(40)
-    expect(samples.filter((s) => s.status !== 200 || s.codes.length > 0)).toEqual([])
+    expect(samples.filter((s) => s.status !== 200 || s.codes.length > 0).map((s) => ({ status: s.status, codes: s.codes }))).toEqual([])
     // writes really went through during maintenance
     const [{ written }] = await query<{ written: number }>(db.url, "SELECT count(*)::int AS written FROM posts WHERE title LIKE 'maintenance %'")
     expect(written).toBeGreaterThan(0)
