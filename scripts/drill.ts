@@ -59,7 +59,9 @@ function writer (client: pg.Client) {
     async mark () {
       let release!: () => void
       hold = new Promise((resolve) => { release = resolve })
-      await sleep(20) // the insert in flight, if any, commits; the next waits for `hold`
+      // one connection runs its queries in order: this SELECT runs after the insert in flight (if
+      // any) committed, and the next insert waits for `hold`, so T falls between two commits
+      await sleep(20)
       const { rows: [t] } = await client.query<{ at: string, wal: string }>(
         "SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00' AS at, pg_walfile_name(pg_current_wal_lsn()) AS wal")
       const before = acked
