@@ -38,6 +38,12 @@ export async function migrate (opts: MigrateOptions) {
       verbose: true,
       logger: { debug: log, info: log, warn: log, error: log }
     })
+    // fresh planner statistics for what the migrations changed (a new index or column has none
+    // until autovacuum's next analyze); the owner analyzes the tables it owns
+    if (ran.length > 0 && !dryRun && (opts.direction ?? 'up') === 'up') {
+      await client.query('ANALYZE')
+      log('analyzed the database after migrating')
+    }
     if (opts.appRole && (opts.direction ?? 'up') === 'up') {
       if (dryRun) {
         log(`-- application role ${opts.appRole}: created if missing (LOGIN, no password), then`)

@@ -115,15 +115,19 @@ describe('docker/compose.yaml', () => {
     for (const name of ['postgres', 'redis']) {
       expect(services[name].healthcheck.test[0]).toMatch(/^CMD/)
       const named = mounts(name).filter((m: { source: string }) => !m.source.startsWith('.'))
-      expect(named.length, name).toBe(1)
-      expect(Object.keys(compose.volumes)).toContain(named[0].source)
+      // the data volume first; postgres also has pgBackRest's repositories and its socket directory
+      expect(named[0].target, name).toBe(name === 'postgres' ? '/var/lib/postgresql/data' : '/data')
+      for (const m of named) expect(Object.keys(compose.volumes), `${name} ${m.source}`).toContain(m.source)
     }
   })
 
   it('runs Prometheus, Alertmanager and Grafana under the monitoring profile, on files that exist', () => {
     const expected: Record<string, string[]> = {
-      prometheus: ['./prometheus/prometheus.yml', './prometheus/alerts.yml'],
+      prometheus: ['./prometheus/prometheus.yml', './prometheus/alerts.yml', './prometheus/database.yml'],
       alertmanager: ['./alertmanager/alertmanager.yml'],
+      'postgres-exporter': ['./prometheus/postgres-exporter/queries.yaml'],
+      'redis-exporter': [],
+      'node-exporter': [],
       grafana: ['./grafana/provisioning', './grafana/dashboards']
     }
     for (const [name, files] of Object.entries(expected)) {
@@ -169,6 +173,8 @@ describe('docker/compose.yaml', () => {
   it('dumps in the custom format that npm run restore reads, under the backup profile', () => {
     expect(services.backup.profiles).toEqual(['backup'])
     expect(services.backup.command.join(' ')).toContain('pg_dump --format=custom')
-    expect(services.backup.image).toBe(services.postgres.image)
+    // pg_dump of the server's major: the image the server's own (docker/pgbackrest/Dockerfile) is built from
+    expect(services.postgres.build.context).toBe('./pgbackrest')
+    expect(services.backup.image).toBe(/^FROM (\S+)/m.exec(readFileSync(join(DOCKER, 'pgbackrest/Dockerfile'), 'utf8'))![1])
   })
 })

@@ -17,6 +17,8 @@ const K8S = join(ROOT, 'docker/k8s')
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
 const imageEnv = envOf(parseDockerfile().stage('runtime'))
 const secret = readYamlDocuments(join(K8S, 'base/secret.example.yaml'))[0] as Resource
+// the pgBackRest CronJobs' and the exporters' Secrets (pitr.test.ts checks those resources)
+const secrets = [secret, ...readYamlDocuments(join(K8S, 'base/recovery-secrets.example.yaml'))] as Resource[]
 const kustomizeVersion = (() => {
   try { return Number(/Kustomize Version: v(\d+)/.exec(execFileSync('kubectl', ['version', '--client'], { encoding: 'utf8' }))?.[1] ?? 0) } catch { return 0 }
 })()
@@ -48,9 +50,11 @@ describe.each(['base', 'overlays/staging', 'overlays/production'])('docker/k8s/%
   const container = deployment.spec.template.spec.containers[0]
 
   it('builds to valid Kubernetes objects of the expected kinds', () => {
-    for (const r of [...resources, secret]) expect(() => validate(r), `${r.kind}/${r.metadata.name}`).not.toThrow()
-    const kinds = ['ConfigMap', 'CronJob', 'Deployment', 'HorizontalPodAutoscaler', 'Job', 'NetworkPolicy', 'PersistentVolumeClaim', 'PodDisruptionBudget', 'Service']
-    expect(resources.map((r) => r.kind).sort()).toEqual(dir.endsWith('production') ? [...kinds, 'Ingress'].sort() : kinds)
+    for (const r of [...resources, ...secrets]) expect(() => validate(r), `${r.kind}/${r.metadata.name}`).not.toThrow()
+    // the app's, then pgBackRest's and maintenance's CronJobs (4) and the exporters (pitr.test.ts)
+    const kinds = ['ConfigMap', 'CronJob', 'Deployment', 'HorizontalPodAutoscaler', 'Job', 'NetworkPolicy', 'PersistentVolumeClaim', 'PodDisruptionBudget', 'Service',
+      'ConfigMap', 'ConfigMap', 'CronJob', 'CronJob', 'CronJob', 'CronJob', 'DaemonSet', 'Deployment', 'Deployment', 'NetworkPolicy']
+    expect(resources.map((r) => r.kind).sort()).toEqual((dir.endsWith('production') ? [...kinds, 'Ingress'] : kinds).sort())
     if (dir !== 'base') expect(new Set(resources.map((r) => r.metadata.namespace)).size).toBe(1)
   })
 
@@ -66,7 +70,7 @@ describe.each(['base', 'overlays/staging', 'overlays/production'])('docker/k8s/%
     for (const r of resources.filter((x) => ['Deployment', 'Job', 'CronJob'].includes(x.kind))) {
       for (const c of podSpec(r).containers) {
         for (const from of c.envFrom ?? []) expect([from.configMapRef?.name, from.secretRef?.name]).toContain(from.configMapRef ? 'bastion-config' : secret.metadata.name)
-        for (const e of c.env ?? []) if (e.valueFrom) expect(Object.keys(secret.stringData)).toContain(e.valueFrom.secretKeyRef.key)
+        for (const e of c.env ?? []) if (e.valueFrom) expect(Object.keys(secrets.find((x) => x.metadata.name === e.valueFrom.secretKeyRef.name)?.stringData ?? {}), `${r.metadata.name} ${e.name}`).toContain(e.valueFrom.secretKeyRef.key)
       }
     }
   })

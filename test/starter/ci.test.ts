@@ -55,8 +55,10 @@ describe('.github/workflows/ci.yml', () => {
     expect(new URL(env.TEST_DATABASE_URL).hostname).toBe('postgres')
     expect(new URL(env.TEST_REDIS_URL).hostname).toBe('redis')
     // the same server versions as the compose stack
-    const compose = parse(read('docker/compose.yaml')).services as Record<string, { image: string }>
-    expect(services.postgres.image).toBe(compose.postgres.image)
+    const compose = parse(read('docker/compose.yaml')).services as Record<string, { image: string, build?: { context: string } }>
+    // compose builds its server from an official image plus pgBackRest (docker/pgbackrest/Dockerfile)
+    const postgresBase = compose.postgres.build ? /^FROM (\S+)/m.exec(read(join('docker', compose.postgres.build.context, 'Dockerfile')))![1] : compose.postgres.image
+    expect(services.postgres.image).toBe(postgresBase)
     expect(services.redis.image).toBe(compose.redis.image)
   })
 
