@@ -6,14 +6,18 @@
 /** true when `text` nests arrays or objects deeper than `max` (brackets inside strings do not count) */
 export function deeperThan (text: string, max: number): boolean {
   let depth = 0
-  let inString = false
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)
-    if (inString) {
-      if (c === 92) i++ // backslash: skip the escaped character
-      else if (c === 34) inString = false // closing quote
-    } else if (c === 34) {
-      inString = true
+    if (c === 34) { // a string: jump to its closing quote (indexOf is native, strings may be long)
+      let end = i
+      for (;;) {
+        end = text.indexOf('"', end + 1)
+        if (end === -1) return false // unterminated: the parser refuses it
+        let backslashes = 0
+        while (text.charCodeAt(end - 1 - backslashes) === 92) backslashes++
+        if (backslashes % 2 === 0) break // not an escaped quote
+      }
+      i = end
     } else if (c === 91 || c === 123) { // [ {
       if (++depth > max) return true
     } else if (c === 93 || c === 125) { // ] }

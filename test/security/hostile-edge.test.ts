@@ -2,7 +2,7 @@
 // work, errors outside GraphQL in one shape with our own words, and what Node's HTTP parser
 // refuses. One line per attack in CASES (the style of hostile.test.ts); the rest below.
 import { connect } from 'node:net'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { App } from '../../src/app.js'
 import { ERRORS } from '../../src/errors.js'
@@ -58,7 +58,8 @@ let app: App
 let logs: LogLine[]
 beforeAll(async () => {
   db = await createTestDatabase()
-  ;({ app, logs } = await buildLoggedApp(db.url, { RATE_LIMIT_MAX: '100000', RATE_LIMIT_POINTS: '100000000' }))
+  // shedding has its own tests (test/resilience/pressure.test.ts): a busy machine must not shed these
+  ;({ app, logs } = await buildLoggedApp(db.url, { PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0' }))
 })
 afterAll(async () => {
   await app?.close()
@@ -97,6 +98,35 @@ it('keeps every log line bounded, whatever the requests above carried', () => {
   expect(longest).toBeLessThan(4 * KB)
 })
 
+it('45 anonymous requests with 900 KB operation names leave /metrics small and answering, and the log bounded', async () => {
+  const before = logs.length
+  const name = (i: number) => `${'N'.repeat(900 * KB - 3)}${String(i).padStart(3, '0')}`
+  const started = performance.now()
+  for (let i = 0; i < 45; i++) {
+    // as the request's operationName, and as the name of the operation in the document
+    const payload = i % 2 === 0 ? { query: '{ me { id } }', operationName: name(i) } : { query: `query ${name(i)} { me { id } }` }
+    const res = await inject(post(payload))
+    expect({ status: res.statusCode, code: res.json().errors[0].extensions.code }).toEqual({ status: 400, code: 'QUERY_TOO_LARGE' })
+  }
+  const perRequestMs = (performance.now() - started) / 45
+  const metrics = await app.inject({ method: 'GET', url: '/metrics' })
+  expect(metrics.statusCode).toBe(200)
+  expect(metrics.body).not.toMatch(/N{101}/)
+  expect(metrics.body.length).toBeLessThan(256 * KB)
+  const lines = logs.slice(before).map((l) => JSON.stringify(l))
+  expect(lines.length).toBeGreaterThanOrEqual(45)
+  expect(lines.join('\n').length).toBeLessThan(45 * 2 * KB)
+  process.stdout.write(`[security] 45 x 900 KB operation names: 400 QUERY_TOO_LARGE each, ${perRequestMs.toFixed(1)} ms per request; /metrics ${metrics.statusCode}, ${metrics.body.length} bytes; log ${lines.length} lines, ${lines.join('\n').length} bytes\n`)
+})
+
+it('an operation name up to the limit reaches logs and labels, still bounded by METRICS_OPERATION_NAMES_MAX', async () => {
+  for (let i = 0; i < 3; i++) expect((await inject(post({ query: `query ${'L'.repeat(NAME_MAX - 1)}${i} { me { id } }` }))).statusCode).toBe(200)
+  const text = (await app.inject({ method: 'GET', url: '/metrics' })).body
+  const labels = [...text.matchAll(/operation_name="([^"]*)"/g)].map((m) => m[1])
+  expect(labels.length).toBeGreaterThan(0)
+  for (const label of labels) expect(label.length).toBeLessThanOrEqual(NAME_MAX + 3)
+})
+
 /** raw bytes to a listening app; what comes back before the server closes the connection */
 async function raw (bytes: string, port: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -110,25 +140,48 @@ async function raw (bytes: string, port: number): Promise<string> {
   })
 }
 
-it.each([
-  ['a malformed request line', 'GARBAGE\r\n\r\n', 400, 'BAD_USER_INPUT'],
-  ['headers over the limit', `GET /health HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20 * KB)}\r\n\r\n`, 431, 'QUERY_TOO_LARGE']
-])('answers what Node\'s parser refuses (%s) with headers, a request id, the body and a log line', async (_, bytes, status, code) => {
-  if (!app.server.listening) await app.listen({ port: 0, host: '127.0.0.1' })
-  const { port } = app.server.address() as AddressInfo
-  const answer = await raw(bytes, port)
+/** status line, headers and JSON body of a raw HTTP answer */
+function parseAnswer (answer: string) {
   const [head, body] = answer.split('\r\n\r\n')
-  expect(head.split('\r\n')[0]).toBe(`HTTP/1.1 ${status} ${status === 400 ? 'Bad Request' : 'Request Header Fields Too Large'}`)
-  const headers = Object.fromEntries(head.split('\r\n').slice(1).map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 2)]))
+  const [statusLine, ...lines] = head.split('\r\n')
+  const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 2)]))
+  return { status: Number(statusLine.split(' ')[1]), headers, body: JSON.parse(body) as unknown }
+}
+
+async function listening (): Promise<number> {
+  if (!app.server.listening) await app.listen({ port: 0, host: '127.0.0.1' })
+  return (app.server.address() as AddressInfo).port
+}
+
+function expectEdgeAnswer (answer: string, status: number, code: string, limit?: string) {
+  const { status: got, headers, body } = parseAnswer(answer)
+  expect(got).toBe(status)
   expect(headers).toMatchObject({ 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'strict-transport-security': expect.any(String), 'content-security-policy': expect.any(String) })
   const requestId = headers['x-request-id']
-  expect(JSON.parse(body)).toEqual({ errors: [{ message: expect.any(String), extensions: { code, requestId, ...(status === 431 && { limit: 'headers' }) } }] })
+  expect(body).toEqual({ errors: [{ message: expect.any(String), extensions: { code, requestId, ...(limit && { limit }) } }] })
   expect(logs.filter((l) => l.reqId === requestId).map((l) => ({ statusCode: l.statusCode, code: l.code }))).toEqual([{ statusCode: status, code }])
+}
+
+it.each([
+  ['a malformed request line', 'GARBAGE\r\n\r\n', 400, 'BAD_USER_INPUT', undefined],
+  ['a bare LF in the headers', 'GET /health HTTP/1.1\nhost: x\n\n', 400, 'BAD_USER_INPUT', undefined],
+  ['headers over the limit', `GET /health HTTP/1.1\r\nhost: x\r\nx-big: ${'a'.repeat(20 * KB)}\r\n\r\n`, 431, 'QUERY_TOO_LARGE', 'headers']
+])('answers what Node\'s parser refuses (%s) with headers, a request id, the body and a log line', async (_, bytes, status, code, limit) => {
+  expectEdgeAnswer(await raw(bytes, await listening()), status, code, limit)
+})
+
+it('answers a request that took longer than requestTimeout (408) the same way', async () => {
+  const port = await listening()
+  // Node checks requestTimeout every 30 s: the test raises the same clientError event Node does
+  const accepted = new Promise<Socket>((resolve) => app.server.once('connection', resolve))
+  const answer = raw('POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\n{', port)
+  const socket = await accepted
+  app.server.emit('clientError', Object.assign(new Error('Request timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }), socket)
+  expectEdgeAnswer(await answer, 408, 'TIMEOUT')
 })
 
 it('logs and counts a client that hangs up mid-body as a client abort, not as a server failure', async () => {
-  if (!app.server.listening) await app.listen({ port: 0, host: '127.0.0.1' })
-  const { port } = app.server.address() as AddressInfo
+  const port = await listening()
   const before = logs.length
   const socket = connect(port, '127.0.0.1')
   socket.write('POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nx-request-id: hangs-up\r\ncontent-length: 1000\r\n\r\n{"query":')
