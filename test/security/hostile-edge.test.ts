@@ -47,6 +47,7 @@ export const CASES: Case[] = [
   ['bad JSON on an unknown route', { url: '/x', body: '{bad' }, 400, ['BAD_USER_INPUT']],
   ['a deep JSON body on an unknown route', { url: '/x', body: nested(450_000) }, 400, ['QUERY_TOO_LARGE'], 'jsonDepth'],
   ['a body over the limit on an unknown route', { url: '/x', body: JSON.stringify({ a: 'x'.repeat(1024 * KB) }) }, 413, ['QUERY_TOO_LARGE'], 'body'],
+  ['a long path and user agent on an unknown route', { url: `/x${'p'.repeat(4 * KB)}`, headers: { 'user-agent': 'u'.repeat(4 * KB) } }, 404, ['NOT_FOUND']],
   ['a wrong content type', { headers: { 'content-type': 'application/xml', 'mercurius-require-preflight': '1' }, body: '<a/>' }, 415, ['BAD_USER_INPUT']]
 ]
 
@@ -87,9 +88,19 @@ it.each(CASES)('%s', async (_, request, status, codes, limit) => {
   expect(res.body.length).toBeLessThan(4 * KB)
   for (const e of body.errors ?? []) expect(e.message).not.toMatch(LIBRARY_TEXT)
   // errors outside GraphQL carry the request id of the response
-  if (request.url === '/x' || request.method === 'PUT') expect(body.errors![0].extensions).toMatchObject({ requestId: res.headers['x-request-id'] })
+  if (request.url?.startsWith('/x') || request.method === 'PUT') expect(body.errors![0].extensions).toMatchObject({ requestId: res.headers['x-request-id'] })
   expect(res.headers['x-content-type-options']).toBe('nosniff')
   expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200)
+})
+
+it.each([
+  ['too long', 'r'.repeat(129)],
+  ['with a newline', 'abc\ninjected'],
+  ['with a space', 'abc def']
+])('replaces an incoming request id %s with one of its own', async (_, id) => {
+  const res = await app.inject({ method: 'GET', url: '/x', headers: { 'x-request-id': id } })
+  expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
+  expect(res.json().errors[0].extensions.requestId).toBe(res.headers['x-request-id'])
 })
 
 it('keeps every log line bounded, whatever the requests above carried', () => {
