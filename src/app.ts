@@ -2,6 +2,7 @@
 // order, so the request path reads top to bottom.
 import { randomUUID } from 'node:crypto'
 import Fastify, { type FastifyServerOptions } from 'fastify'
+import { clientErrorHandler } from './client-error.js'
 import type { Config } from './config.js'
 import { loggerOptions } from './logger.js'
 import { RequestLogController } from './observability/request-log.js'
@@ -10,6 +11,7 @@ import businessMetrics from './plugins/business-metrics.js'
 import cache from './plugins/cache.js'
 import db from './plugins/db.js'
 import errorTracking from './plugins/error-tracking.js'
+import errors from './plugins/errors.js'
 import graphiql from './plugins/graphiql.js'
 import graphql from './plugins/graphql.js'
 import health from './plugins/health.js'
@@ -18,7 +20,7 @@ import metrics from './plugins/metrics.js'
 import pressure from './plugins/pressure.js'
 import rateLimit from './plugins/rate-limit.js'
 import redis from './plugins/redis.js'
-import security from './plugins/security.js'
+import security, { API_HELMET, helmetHeaders } from './plugins/security.js'
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 export const GRAPHQL_PATH = '/graphql'
@@ -55,7 +57,9 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
     return503OnClosing: false,
     // the embedded database takes seconds to start (more on a busy machine)
     pluginTimeout: config.embeddedDatabase ? 120_000 : 30_000,
-    routerOptions: { ignoreTrailingSlash: true }
+    routerOptions: { ignoreTrailingSlash: true },
+    // what Node's HTTP parser refuses (400, 408, 431): headers, request id, log line (src/client-error.ts)
+    clientErrorHandler: clientErrorHandler(helmetHeaders(API_HELMET))
   })
   // a callback hook: an async one costs a promise on every request
   app.addHook('onRequest', (request, reply, done) => { reply.header('x-request-id', request.id); done() })
@@ -63,6 +67,8 @@ export async function buildApp (config: Config, opts: BuildOptions = {}) {
   // observability first: every response is counted and logged, whichever plugin answers it
   await app.register(metrics, { config, graphqlPath: GRAPHQL_PATH })
   await app.register(errorTracking, { config })
+  // the edge: JSON depth and operationName checks, one error shape outside GraphQL, client aborts
+  await app.register(errors, { graphqlPath: GRAPHQL_PATH })
   // 0. security headers on every response (a shed request's 503 too), HTTPS redirect, CORS
   await app.register(security, { config })
   // load shedding next: an overloaded process should spend nothing on a request it refuses

@@ -6,6 +6,7 @@ import type { ExecutionResult } from 'graphql'
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import { databaseFailure } from '../db/errors.js'
 import { ERRORS, KNOWN_CODES, type ErrorCode } from '../errors.js'
+import { boundedMessage, httpError } from '../http-errors.js'
 import { securityEvent } from '../security/events.js'
 
 export interface FormatterOptions {
@@ -20,7 +21,7 @@ export interface FormatterOptions {
 }
 
 export interface FormatContext {
-  reply?: { request: { id: string, log: FastifyBaseLogger } }
+  reply?: { request: { id: string, log: FastifyBaseLogger, raw?: { readableAborted?: boolean } } }
   app: { log: FastifyBaseLogger }
 }
 
@@ -57,7 +58,14 @@ const PERSISTED: Record<string, ErrorCode> = {
   MER_ERR_GQL_PERSISTED_QUERY_MISMATCH: 'BAD_USER_INPUT'
 }
 
-function classify (e: GraphQLError): { code: ErrorCode, status: number, known: boolean, database?: true, limit?: string } {
+// A client that hung up mid-body: Fastify hands the socket's ECONNRESET to the error handler
+function clientAborted (orig: Error | undefined, ctx: FormatContext): boolean {
+  return (orig as { code?: string } | undefined)?.code === 'ECONNRESET' && ctx.reply?.request.raw?.readableAborted === true
+}
+
+interface Classified { code: ErrorCode, status: number, known: boolean, database?: true, limit?: string, message?: string }
+
+function classify (e: GraphQLError): Classified {
   const orig = e.originalError as (Error & { statusCode?: number, code?: string, extensions?: { code?: string } }) | undefined
   const code = (e.extensions?.code ?? orig?.extensions?.code) as string | undefined
   if (code && KNOWN_CODES.has(code)) {
@@ -69,7 +77,7 @@ function classify (e: GraphQLError): { code: ErrorCode, status: number, known: b
   // graphql's own syntax and validation errors carry no original error; a variable value of the
   // wrong type carries the scalar's coercion error (and no path: nothing ran)
   if (!orig || (e.path === undefined && (orig as unknown) instanceof GraphQLError)) {
-    if (TOO_MANY_TOKENS.test(e.message)) return { code: 'QUERY_TOO_LARGE', status: 400, known: true, limit: 'tokens' }
+    if (TOO_MANY_TOKENS.test(e.message)) return { code: 'QUERY_TOO_LARGE', status: 400, known: true, limit: 'tokens', message: 'Query is too large: too many tokens' }
     if (e.message.startsWith('Syntax Error')) return { code: 'GRAPHQL_PARSE_FAILED', status: 400, known: true }
     // variable values of the wrong type
     if (e.message.startsWith('Variable "')) return { code: 'BAD_USER_INPUT', status: 400, known: true }
@@ -82,9 +90,13 @@ function classify (e: GraphQLError): { code: ErrorCode, status: number, known: b
   if (persisted) return { code: persisted, status: persisted === 'BAD_USER_INPUT' ? 400 : ERRORS[persisted].status, known: true }
   const status = orig.statusCode
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    if (orig.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || orig instanceof SyntaxError) return { code: 'GRAPHQL_PARSE_FAILED', status: 400, known: true }
-    if (status === 413) return { code: 'QUERY_TOO_LARGE', status, known: true, limit: 'body' }
-    return { code: BY_STATUS[status] ?? 'BAD_USER_INPUT', status, known: true }
+    // Fastify's and Mercurius's wording names the library ("body/operationName must be ..."): ours instead
+    // (Mercurius wraps Fastify's schema validation errors in MER_ERR_GQL_VALIDATION)
+    const own = httpError(status, orig.code === 'MER_ERR_GQL_VALIDATION' && status === 400 ? 'FST_ERR_VALIDATION' : orig.code).message
+    if (orig.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || orig instanceof SyntaxError) return { code: 'GRAPHQL_PARSE_FAILED', status: 400, known: true, message: 'Invalid JSON' }
+    if (status === 413) return { code: 'QUERY_TOO_LARGE', status, known: true, limit: 'body', message: own }
+    const library = orig.code?.startsWith('FST_') || orig.code?.startsWith('MER_')
+    return { code: BY_STATUS[status] ?? 'BAD_USER_INPUT', status, known: true, message: library ? own : undefined }
   }
   if (status === 503) return { code: 'SERVICE_UNAVAILABLE', status, known: true }
   return { code: 'INTERNAL_SERVER_ERROR', status: 500, known: false }
@@ -97,6 +109,11 @@ export function createErrorFormatter (opts: FormatterOptions) {
     let status = 200
     const executed = execution.data !== undefined
     const errors: ClientError[] = flatten(execution.errors ?? []).map((e, i) => {
+      // counted and logged as a client abort (src/plugins/errors.ts), never as a server failure
+      if (clientAborted(e.originalError ?? undefined, ctx)) {
+        if (i === 0) status = 400
+        return { message: 'The client closed the connection', extensions: { code: 'BAD_USER_INPUT' } }
+      }
       const c = classify(e)
       opts.count?.(c.code)
       if (i === 0 && !executed) status = c.status
@@ -118,7 +135,8 @@ export function createErrorFormatter (opts: FormatterOptions) {
         if (opts.mask) return { message: ERRORS.INTERNAL_SERVER_ERROR.message, path: json.path, extensions: { code: c.code, requestId } }
         return { ...json, extensions: { ...extensions, requestId } }
       }
-      const message = opts.hideSuggestions ? json.message.replace(/ ?Did you mean .*\?$/, '') : json.message
+      // names a client wrote are echoed in graphql's messages: bounded, never a megabyte back
+      const message = boundedMessage(c.message ?? (opts.hideSuggestions ? json.message.replace(/ ?Did you mean .*\?$/, '') : json.message))
       return { ...json, message, extensions }
     })
     return { statusCode: status, response: executed ? { data: execution.data ?? null, errors } : { errors } }

@@ -60,6 +60,9 @@ export function createMetrics ({ pool, poolMax, ready }: MetricsOptions) {
     cacheRequests: new Counter({
       name: 'cache_requests_total', help: 'Cache lookups by cache and result (hit or miss)', labelNames: ['cache', 'result'], registers
     }),
+    clientAborts: new Counter({
+      name: 'http_client_aborts_total', help: 'Requests whose client closed the connection before the response (mid-body included)', registers
+    }),
     rateLimitRejections: new Counter({
       name: 'rate_limit_rejections_total', help: 'Requests answered 429 (rate limit or cost budget exceeded)', registers
     }),

@@ -2,11 +2,12 @@
 // parsed documents in an LRU, so the same query string yields the same DocumentNode object) and
 // kept in a WeakMap that lets a document go when Mercurius drops it.
 import { getOperationAST, type DocumentNode } from 'graphql'
+import { bounded } from '../http-errors.js'
 
 export interface OperationInfo {
   /** query, mutation or subscription (unknown when the document names no such operation) */
   type: string
-  /** the name as written, for logs and error reports; undefined for an anonymous operation */
+  /** the name as written (cut after 100 characters), for logs and error reports; undefined for an anonymous operation */
   name: string | undefined
   /** the metric label: the name while fewer than METRICS_OPERATION_NAMES_MAX are known, else other */
   label: string
@@ -39,7 +40,8 @@ export function operationDescriber (label: (name: string | undefined) => string)
     let info = byName.get(key)
     if (!info) {
       const op = getOperationAST(document, operationName)
-      const name = op?.name?.value
+      // a name in the document is as long as the client wrote it: bounded for logs and labels
+      const name = bounded(op?.name?.value)
       info = { type: op?.operation ?? 'unknown', name, label: label(name) }
       byName.set(key, info)
     }

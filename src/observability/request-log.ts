@@ -7,6 +7,7 @@
 import { LogController } from 'fastify'
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify'
 import type { Level } from 'pino'
+import { bounded } from '../http-errors.js'
 import type { OperationInfo } from './operations.js'
 
 declare module 'fastify' {
@@ -48,12 +49,12 @@ export class RequestLogController extends LogController {
       method: request.method,
       route: route ?? 'unmatched',
       // the path only (never the query string: a GET /graphql carries variables there)
-      path: route === undefined ? request.url.split('?', 1)[0].slice(0, 200) : undefined,
+      path: route === undefined ? bounded(request.url.split('?', 1)[0], 200) : undefined,
       statusCode: status,
       durationMs: Math.round(reply.elapsedTime * 10) / 10,
       operationName: op?.name,
       operationType: op?.type,
-      sub: request.caller?.sub,
+      sub: bounded(request.caller?.sub),
       err: error ?? undefined
     }, error ? 'request errored' : 'request completed')
   }

@@ -4,13 +4,13 @@
 // (with the slow-statement log). /metrics is not rate-limited, not logged per request, and needs
 // `Authorization: Bearer METRICS_TOKEN` when that is set; with METRICS_PORT it is served only on
 // that port (an internal one), not on the public one.
-import { createHash, timingSafeEqual } from 'node:crypto'
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import { once } from 'node:events'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import type { QueryEvent } from '../db/database.js'
-import { ERRORS } from '../errors.js'
+import { errorBody, httpError } from '../http-errors.js'
 import { child, createMetrics, type Metrics } from '../observability/metrics.js'
 import { enabled } from '../observability/request-log.js'
 
@@ -24,7 +24,7 @@ declare module 'fastify' {
 
 export interface MetricsPluginOptions { config: Config, graphqlPath: string }
 
-const UNAUTHORIZED = JSON.stringify({ errors: [{ message: ERRORS.UNAUTHENTICATED.message, extensions: { code: 'UNAUTHENTICATED' } }] })
+const unauthorized = (requestId: string) => JSON.stringify(errorBody('UNAUTHENTICATED', requestId))
 const digest = (s: string) => createHash('sha256').update(s).digest()
 
 export default fp<MetricsPluginOptions>(async function metricsPlugin (app, { config, graphqlPath }) {
@@ -76,7 +76,7 @@ export default fp<MetricsPluginOptions>(async function metricsPlugin (app, { con
     }
     app.get('/metrics', { logLevel: 'warn', config: { rateLimit: false } }, async (request, reply) => {
       if (!authorized(request.headers)) {
-        return reply.code(401).header('www-authenticate', 'Bearer').type('application/json').send(UNAUTHORIZED)
+        return reply.code(401).header('www-authenticate', 'Bearer').type('application/json').send(unauthorized(request.id))
       }
       reply.type(metrics.registry.contentType)
       return metrics.registry.metrics()
@@ -89,9 +89,14 @@ export default fp<MetricsPluginOptions>(async function metricsPlugin (app, { con
   let server: Server | null = null
   app.addHook('onReady', async () => {
     server = createServer((req, res) => {
-      if (req.method !== 'GET' || req.url?.split('?', 1)[0] !== '/metrics') { res.writeHead(404).end(); return }
+      const requestId = randomUUID()
+      res.setHeader('x-request-id', requestId)
+      if (req.method !== 'GET' || req.url?.split('?', 1)[0] !== '/metrics') {
+        res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify(errorBody('NOT_FOUND', requestId, httpError(404).message)))
+        return
+      }
       if (!authorized(req.headers)) {
-        res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' }).end(UNAUTHORIZED)
+        res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer' }).end(unauthorized(requestId))
         return
       }
       metrics.registry.metrics().then((text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text), (err: Error) => {

@@ -1,6 +1,6 @@
 // Load shedding with @fastify/under-pressure (https://github.com/fastify/under-pressure): while
 // the event-loop delay, the heap or the RSS is over its threshold, requests get 503 with
-// Retry-After and a GraphQL-shaped SERVICE_UNAVAILABLE body, and /ready says why, so the load
+// Retry-After and the one error body (src/http-errors.ts) with SERVICE_UNAVAILABLE, and /ready says why, so the load
 // balancer sends traffic elsewhere before the process falls over. /health, /ready and /metrics
 // still answer. The check per request compares numbers sampled every PRESSURE_SAMPLE_INTERVAL_MS.
 import { getHeapStatistics } from 'node:v8'
@@ -8,7 +8,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import underPressure from '@fastify/under-pressure'
 import type { Config } from '../config.js'
-import { ERRORS } from '../errors.js'
+import { errorBody } from '../http-errors.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -28,7 +28,6 @@ export default fp<PressureOptions>(async function pressurePlugin (app, { config 
   const maxHeapUsedBytes = config.PRESSURE_MAX_HEAP_USED_BYTES ?? Math.floor(getHeapStatistics().heap_size_limit * 0.9)
   const maxRssBytes = config.PRESSURE_MAX_RSS_BYTES
   const retryAfter = config.PRESSURE_RETRY_AFTER_SECONDS
-  const body = { errors: [{ message: ERRORS.SERVICE_UNAVAILABLE.message, extensions: { code: 'SERVICE_UNAVAILABLE' } }] }
 
   await app.register(underPressure, {
     maxEventLoopDelay,
@@ -41,7 +40,7 @@ export default fp<PressureOptions>(async function pressurePlugin (app, { config 
       if (EXEMPT.has(request.routeOptions.url ?? '')) return undefined
       request.log.warn({ event: 'load_shed', reason: type }, 'under pressure: request shed')
       reply.code(503).header('retry-after', String(retryAfter))
-      return body
+      return errorBody('SERVICE_UNAVAILABLE', request.id)
     }) as never
   })
 

@@ -7,6 +7,7 @@ import cors from '@fastify/cors'
 import fp from 'fastify-plugin'
 import helmet, { type HelmetOptions } from 'helmet'
 import type { Config } from '../config.js'
+import { errorBody } from '../http-errors.js'
 
 export interface SecurityOptions { config: Config }
 
@@ -64,7 +65,7 @@ export default fp<SecurityOptions>(async function securityPlugin (app, { config 
     app.addHook('onRequest', (request, reply, done) => {
       if (request.headers['x-forwarded-proto'] === undefined || request.protocol !== 'http' || NO_REDIRECT.has(request.routeOptions.url ?? '')) return done()
       if (!HOST.test(request.host)) {
-        reply.code(400).send({ errors: [{ message: 'Invalid Host header', extensions: { code: 'BAD_USER_INPUT' } }] })
+        reply.code(400).send(errorBody('BAD_USER_INPUT', request.id, 'Invalid Host header'))
         return
       }
       reply.header('cache-control', 'no-store').redirect(`https://${request.host}${request.url}`, 308)

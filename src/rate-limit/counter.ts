@@ -4,14 +4,19 @@
 // never removes it.
 //
 // Leases keep Redis off most requests of a busy client: with each call an instance reserves, on
-// top of what it needs, 1/LEASE_DIVISOR of what is left in the window and spends that locally for
-// up to LEASE_MS, then hands back what is left with its next call. Reservations count as used, so
-// the limit is never exceeded; near the limit (less than LEASE_DIVISOR left) nothing extra is
-// reserved and every hit goes to Redis, so the last units are shared exactly. A client that leaves
-// an instance holding a lease may be refused slightly early, for at most LEASE_MS. A busy client
-// still reaches Redis every LEASE_MS, so an outage is noticed (and the breaker opens) within that.
-// A client over its request limit is refused locally until the window resets. Hand-written: the
-// rate-limit stores on npm make one Redis call per request.
+// top of what it needs, a lease it spends locally for up to LEASE_MS, then hands back what is left
+// with its next call. A lease is at most 1/LEASE_DIVISOR of what is left in the window and at most
+// twice what the instance used of the previous one (LEASE_MIN hits to start): sized to the client's
+// demand, so a call whose answer is lost (a command timeout after Redis ran it) strands little.
+// Reservations count as used, so the limit is never exceeded; near the limit (less than
+// LEASE_DIVISOR left) nothing extra is reserved and every hit goes to Redis, so the last units are
+// shared exactly. A client that leaves an instance holding a lease may be refused slightly early,
+// for at most LEASE_MS. A busy client reaches Redis every LEASE_MS, so an outage is noticed (and
+// the breaker opens) within that. A client over its request limit is refused locally until the
+// window resets. One Redis call per key at a time on each instance: concurrent hits of a key wait
+// for the call in flight, then spend the lease it brought (or make the next call); each concurrent
+// first hit used to reserve its own share and overwrite the previous lease, never handing it back.
+// Hand-written: the rate-limit stores on npm make one Redis call per request.
 import type { Redis } from 'ioredis'
 import { LRUCache } from 'lru-cache'
 import type { RedisBreaker } from '../redis/breaker.js'
@@ -32,9 +37,10 @@ export type Counter = (key: string, amount: number, max: number, windowMs: numbe
 
 export const LEASE_DIVISOR = 16
 export const LEASE_MS = 1000
+export const LEASE_MIN = 32
 
 // ARGV: amount still needed (amount minus this instance's unused lease: negative when it hands
-// units back), max, window, conditional, divisor. Returns the window's total, its ttl, allowed
+// units back), max, window, conditional, divisor, largest lease. Returns the window's total, its ttl, allowed
 // (1/0) and the extra units leased.
 const LUA = `
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -50,7 +56,7 @@ if current + need > max then
     return {current, ttl, 0, 0}
   end
 else
-  extra = math.floor((max - current - need) / tonumber(ARGV[5]))
+  extra = math.min(math.floor((max - current - need) / tonumber(ARGV[5])), tonumber(ARGV[6]))
 end
 current = redis.call('INCRBY', KEYS[1], need + extra)
 local ttl = redis.call('PTTL', KEYS[1])
@@ -61,7 +67,7 @@ end
 return {current, ttl, allowed, extra}
 `
 
-type WithCommand = Redis & { bastionRateLease (key: string, need: number, max: number, windowMs: number, conditional: string, divisor: number): Promise<[number, number, number, number]> }
+type WithCommand = Redis & { bastionRateLease (key: string, need: number, max: number, windowMs: number, conditional: string, divisor: number, cap: number): Promise<[number, number, number, number]> }
 
 export function memoryCounter (maxKeys = 50_000) {
   const windows = new LRUCache<string, { count: number, resetAt: number }>({ max: maxKeys })
@@ -86,6 +92,8 @@ export interface CounterOptions {
 interface Lease {
   /** reserved in Redis, not used yet */
   units: number
+  /** spent since the last call (with that call's own amount): sizes the next lease */
+  used: number
   /** the window's total in Redis at the last call */
   total: number
   resetAt: number
@@ -106,30 +114,52 @@ export function createCounter ({ redis, breaker, onFallback }: CounterOptions): 
   redis.on('ready', () => leases.clear())
   let degraded = false
 
+  // key -> the Redis call in flight for it; resolves to false when Redis did not answer
+  const inflight = new Map<string, Promise<boolean>>()
+
   return async function hit (key, amount, max, windowMs, conditional) {
+    // wait for the call in flight (another may start before this one resumes: wait again)
+    for (let pending = inflight.get(key); pending; pending = inflight.get(key)) {
+      // that call took the fallback: so does this hit, rather than queue on a failing Redis
+      if (!await pending) return memory(key, amount, max, windowMs, conditional)
+    }
     const now = Date.now()
     let lease = leases.get(key)
     if (lease && lease.resetAt <= now) lease = undefined
     if (lease?.spent) return { current: lease.total, ttl: lease.resetAt - now, allowed: false }
     if (lease && now < lease.refreshAt && lease.units >= amount) {
       lease.units -= amount
+      lease.used += amount
       return { current: lease.total - lease.units, ttl: lease.resetAt - now, allowed: true }
     }
-    // what is left of the lease goes into this hit
+    // what is left of the lease goes into this call (handed back), and no other hit spends it
     const credit = lease?.units ?? 0
-    return breaker.run(async (r) => {
-      const [total, ttl, allowed, extra] = await (r as WithCommand).bastionRateLease(key, amount - credit, max, windowMs, conditional ? '1' : '0', LEASE_DIVISOR)
-      if (degraded) { degraded = false; onFallback?.(false) }
-      const resetAt = Date.now() + ttl
-      if (allowed === 1) {
-        leases.set(key, { units: extra, total, resetAt, refreshAt: Math.min(resetAt, Date.now() + LEASE_MS), spent: false })
-        return { current: total - extra, ttl, allowed: true }
-      }
-      if (!conditional) leases.set(key, { units: 0, total, resetAt, refreshAt: resetAt, spent: true })
-      return { current: total - credit, ttl, allowed: false }
-    }, (err) => {
-      if (!degraded) { degraded = true; onFallback?.(true, err) }
-      return memory(key, amount, max, windowMs, conditional)
-    })
+    if (lease) lease.units = 0
+    const cap = Math.max(LEASE_MIN * amount, 2 * ((lease?.used ?? 0) + amount))
+    let answered = false
+    let settle!: (ok: boolean) => void
+    inflight.set(key, new Promise((resolve) => { settle = resolve }))
+    try {
+      return await breaker.run(async (r) => {
+        const [total, ttl, allowed, extra] = await (r as WithCommand).bastionRateLease(key, amount - credit, max, windowMs, conditional ? '1' : '0', LEASE_DIVISOR, cap)
+        answered = true
+        if (degraded) { degraded = false; onFallback?.(false) }
+        const resetAt = Date.now() + ttl
+        if (allowed === 1) {
+          leases.set(key, { units: extra, used: amount, total, resetAt, refreshAt: Math.min(resetAt, Date.now() + LEASE_MS), spent: false })
+          return { current: total - extra, ttl, allowed: true }
+        }
+        // a refused conditional hit added nothing: the credit is still this instance's to spend
+        if (conditional && lease && credit > 0) lease.units = credit
+        if (!conditional) leases.set(key, { units: 0, used: 0, total, resetAt, refreshAt: resetAt, spent: true })
+        return { current: total - credit, ttl, allowed: false }
+      }, (err) => {
+        if (!degraded) { degraded = true; onFallback?.(true, err) }
+        return memory(key, amount, max, windowMs, conditional)
+      })
+    } finally {
+      inflight.delete(key)
+      settle(answered)
+    }
   }
 }

@@ -2,6 +2,7 @@
 // complexity and size rejections) as one log shape: warn level, an `event` field, the client IP,
 // the subject when known; the request id comes with request.log. Alerting can key on `event`.
 import type { FastifyRequest } from 'fastify'
+import { bounded } from '../http-errors.js'
 
 export type SecurityEvent =
   | 'authentication_failed'
@@ -11,5 +12,6 @@ export type SecurityEvent =
   | 'query_rejected'
 
 export function securityEvent (request: FastifyRequest, event: SecurityEvent, fields: Record<string, unknown> = {}) {
-  request.log.warn({ event, ip: request.ip, sub: request.caller?.sub, ...fields }, event.replace('_', ' '))
+  // the subject comes from a signed token, but a token can be kilobytes long: bounded like any client string
+  request.log.warn({ event, ip: request.ip, sub: bounded(request.caller?.sub), ...fields }, event.replace('_', ' '))
 }

@@ -174,7 +174,7 @@ it('with METRICS_TOKEN, answers 401 without the bearer token and 200 with it', a
   try {
     const none = await app.inject('/metrics')
     expect(none.statusCode).toBe(401)
-    expect(none.json()).toEqual({ errors: [{ message: expect.any(String), extensions: { code: 'UNAUTHENTICATED' } }] })
+    expect(none.json()).toEqual({ errors: [{ message: expect.any(String), extensions: { code: 'UNAUTHENTICATED', requestId: none.headers['x-request-id'] } }] })
     expect((await scrape(app, { authorization: `Bearer ${secret}x` })).res.statusCode).toBe(401)
     expect((await scrape(app, { authorization: secret })).res.statusCode).toBe(401)
     const ok = await scrape(app, { authorization: `Bearer ${secret}` })

@@ -1,5 +1,5 @@
 // Load shedding (@fastify/under-pressure): over a threshold, requests get 503 with Retry-After and
-// a GraphQL-shaped SERVICE_UNAVAILABLE body, /ready says which threshold, /health still answers,
+// the one error body (SERVICE_UNAVAILABLE and the request id), /ready says which threshold, /health still answers,
 // and service resumes by itself once the pressure is gone.
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { App } from '../../src/app.js'
@@ -11,7 +11,7 @@ beforeAll(async () => { db = await createTestDatabase() })
 afterAll(async () => { await db?.drop() })
 
 const query = (app: App) => app.inject({ method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json' }, payload: { query: '{ users(limit: 1) { id } }' } })
-const SHED = { errors: [{ message: expect.any(String), extensions: { code: 'SERVICE_UNAVAILABLE' } }] }
+const SHED = { errors: [{ message: expect.any(String), extensions: { code: 'SERVICE_UNAVAILABLE', requestId: expect.any(String) } }] }
 
 it('sheds requests while the heap is over PRESSURE_MAX_HEAP_USED_BYTES; probes still answer', async () => {
   // the heap threshold alone (a stall of this busy test process must not trip the event-loop one)
