@@ -112,7 +112,9 @@ export const schema = z.object({
     .describe('role the server runs as; npm run migrate creates or updates it with row access only (no DDL, no TRUNCATE, no pgmigrations); unset = the user of DATABASE_URL when MIGRATION_DATABASE_URL names another, else one role for both'),
   UNSAFE_ALLOW_DISABLED_LIMITS: bool.default(false)
     .describe('benchmark only: lets production start with limits set to 0 (disabled); never set it in a deployment'),
-  READ_ONLY: bool.default(false).describe('mutations fail fast with SERVICE_READ_ONLY; queries keep working')
+  READ_ONLY: bool.default(false).describe('mutations fail fast with SERVICE_READ_ONLY; queries keep working'),
+  SWITCHES_REFRESH_S: int(1, 3600).default(30)
+    .describe('each instance re-reads the runtime switches (npm run switch) from Redis this often, besides on every change and reconnect')
 })
 
 type Raw = z.output<typeof schema>
