@@ -17,6 +17,8 @@ export interface FormatterOptions {
   report?: (err: unknown, ctx: FormatContext) => void
   /** called once per error sent, with its code (graphql_errors_total) */
   count?: (code: ErrorCode) => void
+  /** called once per response with its errors (tracing records them on the operation span) */
+  record?: (ctx: unknown, errors: Array<{ err: unknown, code: string, known: boolean }>, executed: boolean) => void
 }
 
 export interface FormatContext {
@@ -96,9 +98,11 @@ export function createErrorFormatter (opts: FormatterOptions) {
     const requestId = ctx.reply?.request.id
     let status = 200
     const executed = execution.data !== undefined
+    const recorded: Array<{ err: unknown, code: string, known: boolean }> | undefined = opts.record && []
     const errors: ClientError[] = flatten(execution.errors ?? []).map((e, i) => {
       const c = classify(e)
       opts.count?.(c.code)
+      recorded?.push({ err: e.originalError ?? e, code: c.code, known: c.known })
       if (i === 0 && !executed) status = c.status
       const json = e.toJSON() as ClientError
       // graphql-jit reports list indices as strings; the spec wants integers (field names never are).
@@ -121,6 +125,7 @@ export function createErrorFormatter (opts: FormatterOptions) {
       const message = opts.hideSuggestions ? json.message.replace(/ ?Did you mean .*\?$/, '') : json.message
       return { ...json, message, extensions }
     })
+    if (recorded && recorded.length > 0) opts.record!(ctx, recorded, executed)
     return { statusCode: status, response: executed ? { data: execution.data ?? null, errors } : { errors } }
   }
 }

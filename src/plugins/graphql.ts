@@ -21,6 +21,7 @@ import * as users from '../graphql/resolvers/users.js'
 import { loadTypeDefs } from '../graphql/schema.js'
 import { observeGraphql } from '../observability/graphql.js'
 import { child } from '../observability/metrics.js'
+import { recordErrors, traceGraphql } from '../observability/tracing.js'
 import switches from './switches.js'
 
 // mercurius-auth is CommonJS (module.exports = plugin) while its types declare a default export.
@@ -82,11 +83,14 @@ export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, p
       mask: config.isProduction,
       hideSuggestions: config.isProduction,
       report: app.reportError,
-      count: (code) => app.metrics.graphqlErrors.inc({ code })
+      count: (code) => app.metrics.graphqlErrors.inc({ code }),
+      ...(config.otlpTracesUrl && { record: recordErrors })
     }) as never
   })
   // operation metrics and the slow-operation log; first, so a later hook that rejects still knows the operation
   observeGraphql(app, { operationNamesMax: config.METRICS_OPERATION_NAMES_MAX, slowOperationMs: config.SLOW_OPERATION_MS })
+  // tracing on: one span per operation (src/observability/tracing.ts); before any hook that may refuse
+  if (config.otlpTracesUrl) traceGraphql(app)
   // runtime switches (and READ_ONLY): refused operations fail fast, before authorization and cost
   await app.register(switches, { config })
   await app.register(mercuriusAuth, authOptions)
