@@ -79,6 +79,13 @@ async function startBare (body: string): Promise<Started> {
   return { child, url: `http://127.0.0.1:${chunk.toString().trim()}` }
 }
 
+/** a local OTLP/HTTP receiver for the tracing row (bench/otlp-sink.ts) */
+async function startSink (): Promise<Started> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/otlp-sink.ts'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+  const [chunk] = await once(child.stdout!, 'data') as [Buffer]
+  return { child, url: `http://127.0.0.1:${chunk.toString().trim()}` }
+}
+
 async function stop (s: Started) {
   s.child.kill('SIGTERM')
   await once(s.child, 'exit')
@@ -132,10 +139,16 @@ const sample = await (await fetch(`${probe.url}/graphql`, { method: 'POST', head
 await stop(probe)
 
 await row('1. bare Fastify route, same bytes', () => startBare(sample))
+// no runtime switch is set here (the switch guard returns at its first line): this is also the switch-set-empty row
 await row('2. full production stack', () => startServer(production))
 await row('3. hardening off', () => startServer(hardeningOff))
 await row('4. full stack, cache off', () => startServer({ ...production, CACHE_TTL_SECONDS: '0' }))
 await row('5. full stack, mixed workload', () => startServer(production), MIXED)
+const sink = await startSink()
+await row('6. full stack, tracing 10% (OTLP to a local receiver)', () => startServer({
+  ...production, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1'
+}))
+await stop(sink)
 
 process.stderr.write(`steady load for ${args.steady} s...\n`)
 const steady = await startServer(production)
@@ -150,4 +163,5 @@ const f = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 })
 process.stdout.write('\n| configuration | req/s | p50 ms | p97.5 ms | p99 ms | errors | non-2xx | peak RSS MB | ratio |\n|---|---|---|---|---|---|---|---|---|\n')
 for (const r of rows) process.stdout.write(`| ${r.name} | ${f(r.rps)} | ${r.p50} | ${r.p975} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${f(r.peakRss)} | ${(r.rps / base).toFixed(2)} |\n`)
 process.stdout.write(`\nfull stack / hardening off: ${(rows[1].rps / rows[2].rps).toFixed(2)}\n`)
+process.stdout.write(`tracing 10% / full stack: ${(rows[5].rps / rows[1].rps).toFixed(2)}\n`)
 process.stdout.write(`steady ${args.steady} s (full stack): ${f(long.rps)} req/s, p99 ${long.p99} ms, errors ${long.errors}, non-2xx ${long.non2xx}; RSS ${before.toFixed(0)} MB -> ${after.toFixed(0)} MB (${(((after - before) / before) * 100).toFixed(1)}%)\n`)
