@@ -70,6 +70,12 @@ export function traceGraphql (app: FastifyInstance) {
     if (typeof ctx.cost?.depth === 'number') span.setAttribute('graphql.operation.depth', ctx.cost.depth)
     span.end()
   })
+  // on shutdown, send the spans still batched (bounded: a dead collector does not hold the exit)
+  app.addHook('onClose', async () => {
+    const provider = (trace.getTracerProvider() as { getDelegate?: () => { forceFlush?: () => Promise<void> } }).getDelegate?.()
+    if (!provider?.forceFlush) return
+    await Promise.race([provider.forceFlush().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 2000).unref())])
+  })
   // root resolvers run inside the operation span: the SQL and Redis calls they start are its children
   const schema = app.graphql.schema
   for (const root of [schema.getQueryType(), schema.getMutationType()]) {
