@@ -38,7 +38,7 @@ async function freePort (): Promise<number> {
   return port
 }
 
-async function waitFor (url: string, ms = 30_000) {
+async function waitFor (url: string, ms = 120_000) {
   for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
     try { if ((await fetch(url)).ok) return } catch { /* not yet */ }
   }
