@@ -4,7 +4,7 @@
 import type { LoggerOptions } from 'pino'
 import type { Config } from './config.js'
 import { CENSOR, redactVariables } from './observability/redact.js'
-import { traceIds } from './observability/tracing.js'
+import { traceIds } from './observability/trace-ids.js'
 
 const HEADERS = ['authorization', 'cookie', '["set-cookie"]', '["x-api-key"]']
   .flatMap((h) => ['req.headers', 'res.headers', 'headers'].map((at) => `${at}${h.startsWith('[') ? h : `.${h}`}`))

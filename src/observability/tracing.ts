@@ -4,7 +4,7 @@
 // resolvers (where PostgreSQL and Redis work starts) run inside it, so their client spans are its
 // children; there is no span per field. Errors that reach the error formatter are recorded on it.
 import { createHash } from 'node:crypto'
-import { context as otel, isSpanContextValid, SpanStatusCode, trace, type Span } from '@opentelemetry/api'
+import { context as otel, SpanStatusCode, trace, type Span } from '@opentelemetry/api'
 import type { FastifyInstance } from 'fastify'
 import { getOperationAST, isObjectType, print, type DocumentNode, type GraphQLFieldResolver } from 'graphql'
 import type { MercuriusContext } from 'mercurius'
@@ -15,12 +15,6 @@ type Traced = MercuriusContext & { [SPAN]?: Span, cost?: { complexity?: unknown,
 
 /** the operation span of a GraphQL context, when tracing is on */
 export const operationSpan = (ctx: unknown): Span | undefined => (ctx as Traced | undefined)?.[SPAN]
-
-/** pino mixin: trace_id and span_id on every line logged inside a traced request */
-export function traceIds (): Record<string, string> {
-  const sc = trace.getActiveSpan()?.spanContext()
-  return sc && isSpanContextValid(sc) ? { trace_id: sc.traceId, span_id: sc.spanId } : {}
-}
 
 const hashes = new WeakMap<DocumentNode, string>()
 function documentHash (document: DocumentNode): string {
@@ -34,9 +28,15 @@ function documentHash (document: DocumentNode): string {
 }
 
 /** called by the error formatter with each error it sends, and whether execution ran */
+function setCost (span: Span, ctx: Traced) {
+  if (typeof ctx.cost?.complexity === 'number') span.setAttribute('graphql.operation.cost', ctx.cost.complexity)
+  if (typeof ctx.cost?.depth === 'number') span.setAttribute('graphql.operation.depth', ctx.cost.depth)
+}
+
 export function recordErrors (ctx: unknown, errors: Array<{ err: unknown, code: string, known: boolean }>, executed: boolean) {
   const span = operationSpan(ctx)
   if (!span) return
+  setCost(span, ctx as Traced)
   for (const { err, code, known } of errors) {
     span.recordException(err instanceof Error ? err : String(err))
     if (!known) span.setStatus({ code: SpanStatusCode.ERROR, message: code })
@@ -66,8 +66,7 @@ export function traceGraphql (app: FastifyInstance) {
     const ctx = context as Traced
     const span = ctx[SPAN]
     if (!span) return
-    if (typeof ctx.cost?.complexity === 'number') span.setAttribute('graphql.operation.cost', ctx.cost.complexity)
-    if (typeof ctx.cost?.depth === 'number') span.setAttribute('graphql.operation.depth', ctx.cost.depth)
+    setCost(span, ctx)
     span.end()
   })
   // on shutdown, send the spans still batched (bounded: a dead collector does not hold the exit)
