@@ -25,6 +25,8 @@ const sentryEvents: Array<{ tags?: Record<string, string>, contexts?: { trace?: 
 const prefix = `test-otel-${randomBytes(4).toString('hex')}:`
 const USERS = 'query Users { users(limit: 2) { id name } }'
 const FAILING = 'query FailingPosts { posts(limit: 1) { id } }'
+// the server compiles with tsx and loads the instrumentations: slow on a busy machine
+const START_MS = 150_000
 
 function env (extra: Record<string, string>) {
   return {
@@ -83,7 +85,7 @@ describeWith('redis', 'OpenTelemetry tracing', () => {
   })
 
   it('one request: HTTP, GraphQL operation, PostgreSQL and Redis spans under the incoming trace id; logs and Sentry carry it', async () => {
-    const server = await startServer(env({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_SERVICE_NAME: 'bastion-test', SENTRY_DSN: dsn }))
+    const server = await startServer(env({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_SERVICE_NAME: 'bastion-test', SENTRY_DSN: dsn }), START_MS)
     try {
       const t = traceparent()
       const res = await post(server, USERS, { traceparent: t.header(t.traceId, t.parent), 'x-request-id': 'traced-1' })
@@ -124,11 +126,11 @@ describeWith('redis', 'OpenTelemetry tracing', () => {
     } finally {
       await stop(server)
     }
-  }, 90_000)
+  }, 240_000)
 
   it('sampler ratio 0: no spans at all, and the requests are served', async () => {
     const before = receiver.requests
-    const server = await startServer(env({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.url}/v1/traces`, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0' }))
+    const server = await startServer(env({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${receiver.url}/v1/traces`, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0' }), START_MS)
     try {
       for (let i = 0; i < 5; i++) expect((await post(server, USERS, { 'x-request-id': `unsampled-${i}` })).status).toBe(200)
       // well past the 100 ms export delay
@@ -137,11 +139,11 @@ describeWith('redis', 'OpenTelemetry tracing', () => {
     } finally {
       await stop(server)
     }
-  }, 90_000)
+  }, 240_000)
 
   it('http/protobuf reaches the receiver; with the receiver down requests are unaffected', async () => {
     const proto = await startReceiver()
-    const server = await startServer(env({ OTEL_EXPORTER_OTLP_ENDPOINT: proto.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' }))
+    const server = await startServer(env({ OTEL_EXPORTER_OTLP_ENDPOINT: proto.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' }), START_MS)
     try {
       const t = traceparent()
       expect((await post(server, USERS, { traceparent: t.header(t.traceId, t.parent) })).status).toBe(200)
@@ -156,5 +158,5 @@ describeWith('redis', 'OpenTelemetry tracing', () => {
       await stop(server)
       await proto.close()
     }
-  }, 90_000)
+  }, 240_000)
 })
