@@ -39,7 +39,7 @@ async function freePort (): Promise<number> {
   return port
 }
 
-async function waitFor (url: string, ms = 30_000) {
+async function waitFor (url: string, ms = 120_000) {
   for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
     try { if ((await fetch(url)).ok) return } catch { /* not yet */ }
   }
@@ -76,6 +76,13 @@ async function startServer (env: Record<string, string>): Promise<Started> {
 
 async function startBare (body: string): Promise<Started> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-server.ts', body], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
+  const [chunk] = await once(child.stdout!, 'data') as [Buffer]
+  return { child, url: `http://127.0.0.1:${chunk.toString().trim()}` }
+}
+
+/** a local OTLP/HTTP receiver for the tracing row (bench/otlp-sink.ts) */
+async function startSink (): Promise<Started> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/otlp-sink.ts'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] })
   const [chunk] = await once(child.stdout!, 'data') as [Buffer]
   return { child, url: `http://127.0.0.1:${chunk.toString().trim()}` }
 }
@@ -133,6 +140,7 @@ const sample = await (await fetch(`${probe.url}/graphql`, { method: 'POST', head
 await stop(probe)
 
 await row('1. bare Fastify route, same bytes', () => startBare(sample))
+// no runtime switch is set here (the switch guard returns at its first line): this is also the switch-set-empty row
 await row('2. full production stack', () => startServer(production))
 // `--identity`: only the HS256 (row 2) and RS256 (row 6) rows, then stop
 if (!args.identity) {
@@ -144,15 +152,23 @@ if (!args.identity) {
 const idp = await startJwksServer()
 await row('6. full stack, RS256 token from a JWKS', () => startServer({ ...production, ...idp.env }), main, idp.token)
 idp.server.close()
+if (!args.identity) {
+  const sink = await startSink()
+  await row('7. full stack, tracing 10% (OTLP to a local receiver)', () => startServer({
+    ...production, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1'
+  }))
+  await stop(sink)
+}
 
 const base = rows[0].rps
 const f = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 })
+const byRow = (n: number) => rows.find((r) => r.name.startsWith(`${n}.`))!
 process.stdout.write('\n| configuration | req/s | p50 ms | p97.5 ms | p99 ms | errors | non-2xx | peak RSS MB | ratio |\n|---|---|---|---|---|---|---|---|---|\n')
 for (const r of rows) process.stdout.write(`| ${r.name} | ${f(r.rps)} | ${r.p50} | ${r.p975} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${f(r.peakRss)} | ${(r.rps / base).toFixed(2)} |\n`)
-const rs256 = rows.find((r) => r.name.startsWith('6.'))!
-process.stdout.write(`\nRS256 (JWKS) / HS256: ${(rs256.rps / rows[1].rps).toFixed(2)}\n`)
+process.stdout.write(`\nRS256 (JWKS) / HS256: ${(byRow(6).rps / byRow(2).rps).toFixed(2)}\n`)
 if (args.identity) process.exit(0)
-process.stdout.write(`full stack / hardening off: ${(rows[1].rps / rows[2].rps).toFixed(2)}\n`)
+process.stdout.write(`full stack / hardening off: ${(byRow(2).rps / byRow(3).rps).toFixed(2)}\n`)
+process.stdout.write(`tracing 10% / full stack: ${(byRow(7).rps / byRow(2).rps).toFixed(2)}\n`)
 
 process.stderr.write(`steady load for ${args.steady} s...\n`)
 const steady = await startServer(production)

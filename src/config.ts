@@ -129,7 +129,23 @@ export const schema = z.object({
     .describe('role the server runs as; npm run migrate creates or updates it with row access only (no DDL, no TRUNCATE, no pgmigrations); unset = the user of DATABASE_URL when MIGRATION_DATABASE_URL names another, else one role for both'),
   UNSAFE_ALLOW_DISABLED_LIMITS: bool.default(false)
     .describe('benchmark only: lets production start with limits set to 0 (disabled); never set it in a deployment'),
-  READ_ONLY: bool.default(false).describe('mutations fail fast with SERVICE_READ_ONLY; queries keep working')
+  READ_ONLY: bool.default(false).describe('mutations fail fast with SERVICE_READ_ONLY; queries keep working'),
+  SWITCHES_REFRESH_S: int(1, 3600).default(30)
+    .describe('each instance re-reads the runtime switches (npm run switch) from Redis this often, besides on every change and reconnect'),
+  // Tracing: the standard OpenTelemetry variables (https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/)
+  OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']).optional()
+    .describe('OTLP/HTTP collector base URL (traces go to <url>/v1/traces); unset (and no traces endpoint) = tracing off'),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url(['http:', 'https:']).optional()
+    .describe('full OTLP/HTTP traces URL, used as given; overrides OTEL_EXPORTER_OTLP_ENDPOINT'),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z.enum(['http/protobuf', 'http/json']).default('http/protobuf')
+    .describe('OTLP encoding: http/protobuf or http/json (grpc is not supported)'),
+  OTEL_EXPORTER_OTLP_HEADERS: z.string().regex(/^([^=,\s]+=[^,]*)(,[^=,\s]+=[^,]*)*$/, 'key=value pairs separated by commas').optional()
+    .describe('headers sent with every export, key=value,key2=value2 (a hosted backend\'s API key)'),
+  OTEL_TRACES_SAMPLER: z.enum(['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'])
+    .default('parentbased_always_on').describe('which traces are kept; parentbased_* follow an incoming traceparent\'s sampled flag'),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1)
+    .describe('the ratio (0..1) for traceidratio and parentbased_traceidratio'),
+  OTEL_SERVICE_NAME: z.string().regex(/^[\w.:/-]{1,100}$/).default('bastion').describe('service.name on every span')
 })
 
 type Raw = z.output<typeof schema>
@@ -149,10 +165,12 @@ export type Config = Readonly<Omit<Raw, 'GRAPHIQL' | 'INTROSPECTION' | 'FORCE_HT
   embeddedDatabase: boolean
   /** development only: apply migrations (and seed an empty embedded database) at start-up */
   migrateOnStart: boolean
+  /** where spans go (OTLP/HTTP); undefined = tracing off */
+  otlpTracesUrl: string | undefined
 }>
 
 /** Variables whose value may come from a file named by NAME_FILE (Docker and Kubernetes secrets). */
-export const FILE_VARIABLES = ['JWT_SECRET', 'DATABASE_URL', 'MIGRATION_DATABASE_URL', 'REDIS_URL', 'SENTRY_DSN', 'METRICS_TOKEN'] as const
+export const FILE_VARIABLES = ['JWT_SECRET', 'DATABASE_URL', 'MIGRATION_DATABASE_URL', 'REDIS_URL', 'SENTRY_DSN', 'METRICS_TOKEN', 'OTEL_EXPORTER_OTLP_HEADERS'] as const
 
 const DEV_JWT_SECRET = 'bastion-development-secret-not-for-production'
 
@@ -244,7 +262,9 @@ export function loadConfig (env: Record<string, string | undefined> = readEnviro
     jwksCacheFile: jwks && v.NODE_ENV === 'development' ? '.data/jwks.json' : undefined,
     isProduction,
     embeddedDatabase: !v.DATABASE_URL,
-    migrateOnStart: v.NODE_ENV === 'development'
+    migrateOnStart: v.NODE_ENV === 'development',
+    otlpTracesUrl: v.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ??
+      (v.OTEL_EXPORTER_OTLP_ENDPOINT ? `${v.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, '')}/v1/traces` : undefined)
   }
   if (v.JWT_SECRET !== undefined && v.JWT_SECRET.length < 32) problems.push('JWT_SECRET: must be at least 32 characters')
   // an origin is scheme://host[:port] exactly as browsers send it: a path or a trailing slash never matches

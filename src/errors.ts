@@ -18,6 +18,7 @@ export const ERRORS = {
   TIMEOUT: { status: 200, message: 'The operation timed out' },
   SERVICE_UNAVAILABLE: { status: 503, message: 'Service unavailable' },
   SERVICE_READ_ONLY: { status: 200, message: 'The service is read-only for maintenance' },
+  FEATURE_DISABLED: { status: 200, message: 'This feature is switched off' },
   INTERNAL_SERVER_ERROR: { status: 500, message: 'Internal server error' }
 } as const
 

@@ -1,24 +1,27 @@
-// Loaded with `node --import` before anything else, so Sentry can instrument the modules it wraps.
-// Does nothing unless SENTRY_DSN is set. Only errors are sent (src/observability/sentry.ts reports
-// the unexpected ones): tracesSampleRate is left unset, which keeps Sentry's performance
-// instrumentation of http, pg, graphql... off the request path entirely.
+// Loaded with `node --import` before anything else, so Sentry and OpenTelemetry can instrument the
+// modules they wrap. Each does nothing unless configured (SENTRY_DSN; an OTLP endpoint).
+// Sentry sends errors only (src/observability/sentry.ts reports the unexpected ones):
+// tracesSampleRate is left unset, which keeps Sentry's performance instrumentation of http, pg,
+// graphql... off the request path. With tracing on, OpenTelemetry is ours
+// (src/observability/tracing-setup.ts): Sentry is told to skip its own set-up
+// (https://docs.sentry.io/platforms/javascript/guides/node/opentelemetry/custom-setup/) and its
+// events carry the trace id (src/observability/sentry.ts).
 import * as Sentry from '@sentry/node'
-import { loadConfig } from './config.js'
+import { loadConfig, type Config } from './config.js'
 
-let dsn: string | undefined
-let environment = 'development'
+let config: Config | undefined
 try {
-  const config = loadConfig()
-  dsn = config.SENTRY_DSN
-  environment = config.NODE_ENV
+  config = loadConfig()
 } catch {
   // an invalid configuration is reported by the server itself
 }
-if (dsn) {
+const tracing = Boolean(config?.otlpTracesUrl)
+if (config?.SENTRY_DSN) {
   Sentry.init({
-    dsn,
-    environment,
+    dsn: config.SENTRY_DSN,
+    environment: config.NODE_ENV,
     sendDefaultPii: false,
+    ...(tracing && { skipOpenTelemetrySetup: true, registerEsmLoaderHooks: false }),
     // credentials and GraphQL variables never leave the process: the request id tag finds the rest in the logs
     beforeSend (event) {
       if (event.request) {
@@ -34,4 +37,8 @@ if (dsn) {
       return event
     }
   })
+}
+if (config && tracing) {
+  const { startTracing } = await import('./observability/tracing-setup.js')
+  await startTracing(config)
 }

@@ -18,6 +18,8 @@ export interface FormatterOptions {
   report?: (err: unknown, ctx: FormatContext) => void
   /** called once per error sent, with its code (graphql_errors_total) */
   count?: (code: ErrorCode) => void
+  /** called once per response with its errors (tracing records them on the operation span) */
+  record?: (ctx: unknown, errors: Array<{ err: unknown, code: string, known: boolean }>, executed: boolean) => void
 }
 
 export interface FormatContext {
@@ -108,6 +110,7 @@ export function createErrorFormatter (opts: FormatterOptions) {
     const requestId = ctx.reply?.request.id
     let status = 200
     const executed = execution.data !== undefined
+    const recorded: Array<{ err: unknown, code: string, known: boolean }> | undefined = opts.record && []
     const errors: ClientError[] = flatten(execution.errors ?? []).map((e, i) => {
       // counted and logged as a client abort (src/plugins/errors.ts), never as a server failure
       if (clientAborted(e.originalError ?? undefined, ctx)) {
@@ -116,6 +119,7 @@ export function createErrorFormatter (opts: FormatterOptions) {
       }
       const c = classify(e)
       opts.count?.(c.code)
+      recorded?.push({ err: e.originalError ?? e, code: c.code, known: c.known })
       if (i === 0 && !executed) status = c.status
       const json = e.toJSON() as ClientError
       // graphql-jit reports list indices as strings; the spec wants integers (field names never are).
@@ -139,6 +143,7 @@ export function createErrorFormatter (opts: FormatterOptions) {
       const message = boundedMessage(c.message ?? (opts.hideSuggestions ? json.message.replace(/ ?Did you mean .*\?$/, '') : json.message))
       return { ...json, message, extensions }
     })
+    if (recorded && recorded.length > 0) opts.record!(ctx, recorded, executed)
     return { statusCode: status, response: executed ? { data: execution.data ?? null, errors } : { errors } }
   }
 }

@@ -16,12 +16,13 @@ import { loaders } from '../graphql/loaders.js'
 import { getOperationCheck } from '../graphql/get-operation.js'
 import { parsedDocumentsOnly } from '../graphql/parsed-only.js'
 import { automaticPersistedQueries, loadTrustedDocuments, trustedDocumentsOnly } from '../graphql/persisted-queries.js'
-import { refuseMutations } from '../graphql/read-only.js'
 import * as posts from '../graphql/resolvers/posts.js'
 import * as users from '../graphql/resolvers/users.js'
 import { loadTypeDefs } from '../graphql/schema.js'
 import { observeGraphql } from '../observability/graphql.js'
 import { child } from '../observability/metrics.js'
+import { recordErrors, traceGraphql } from '../observability/tracing.js'
+import switches from './switches.js'
 
 // mercurius-auth is CommonJS (module.exports = plugin) while its types declare a default export.
 const mercuriusAuth = mercuriusAuthModule as unknown as FastifyPluginAsync<MercuriusAuthOptions>
@@ -82,16 +83,16 @@ export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, p
       mask: config.isProduction,
       hideSuggestions: config.isProduction,
       report: app.reportError,
-      count: (code) => app.metrics.graphqlErrors.inc({ code })
+      count: (code) => app.metrics.graphqlErrors.inc({ code }),
+      ...(config.otlpTracesUrl && { record: recordErrors })
     }) as never
   })
   // operation metrics and the slow-operation log; first, so a later hook that rejects still knows the operation
   observeGraphql(app, { operationNamesMax: config.METRICS_OPERATION_NAMES_MAX, slowOperationMs: config.SLOW_OPERATION_MS })
-  // READ_ONLY: mutations fail fast with SERVICE_READ_ONLY, before authorization and cost
-  if (config.READ_ONLY) {
-    app.graphql.addHook('preExecution', refuseMutations)
-    app.log.warn('READ_ONLY is on: every mutation is refused with SERVICE_READ_ONLY')
-  }
+  // tracing on: one span per operation (src/observability/tracing.ts); before any hook that may refuse
+  if (config.otlpTracesUrl) traceGraphql(app)
+  // runtime switches (and READ_ONLY): refused operations fail fast, before authorization and cost
+  await app.register(switches, { config })
   await app.register(mercuriusAuth, authOptions)
   // only documents graphql parsed from the query text (never a JSON-encoded AST)
   app.graphql.addHook('preValidation', parsedDocumentsOnly)

@@ -105,12 +105,18 @@ export interface PrivateRedis {
   close (): Promise<void>
 }
 
-/** A redis-server of the test's own on a free port (no persistence). */
-export async function startRedis (): Promise<PrivateRedis> {
+/**
+ * A redis-server of the test's own on a free port: no persistence, or with `persistDir` an
+ * append-only file there, written on every command (so data survives stop(), a SIGKILL).
+ */
+export async function startRedis (opts: { persistDir?: string } = {}): Promise<PrivateRedis> {
   const port = await freePort()
   let proc: ChildProcess | null = null
+  const persistence = opts.persistDir
+    ? ['--dir', opts.persistDir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '']
+    : ['--save', '', '--appendonly', 'no']
   async function start () {
-    proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'warning'], { stdio: 'ignore' })
+    proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', ...persistence, '--loglevel', 'warning'], { stdio: 'ignore' })
     await waitForPort(port)
   }
   async function stop () {

@@ -1,0 +1,83 @@
+// OpenTelemetry tracing, started from src/instrument.ts (node --import) before any module it
+// patches is loaded, and only when an OTLP endpoint is configured: otherwise nothing here is even
+// imported. Spans: the HTTP server span (incoming W3C traceparent honoured), Fastify's request
+// span (@fastify/otel, no per-hook spans), the GraphQL operation span (src/observability/tracing.ts)
+// and PostgreSQL and Redis client spans. Exported in batches over OTLP/HTTP, off the request path.
+// https://opentelemetry.io/docs/languages/js/getting-started/nodejs/
+import { register } from 'node:module'
+import { createAddHookMessageChannel } from 'import-in-the-middle'
+import { FastifyOtelInstrumentation } from '@fastify/otel'
+import { registerInstrumentations } from '@opentelemetry/instrumentation'
+import { HttpInstrumentation } from '@opentelemetry/instrumentation-http'
+import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis'
+import { PgInstrumentation } from '@opentelemetry/instrumentation-pg'
+import { resourceFromAttributes } from '@opentelemetry/resources'
+import {
+  AlwaysOffSampler, AlwaysOnSampler, BatchSpanProcessor, NodeTracerProvider, ParentBasedSampler, TraceIdRatioBasedSampler,
+  type Sampler, type SpanExporter
+} from '@opentelemetry/sdk-trace-node'
+import type { Config } from '../config.js'
+
+/** routes that are polled, not served: no spans */
+const UNTRACED = new Set(['/health', '/ready', '/metrics'])
+const untraced = (url: string | undefined) => UNTRACED.has((url ?? '').split('?', 1)[0])
+
+export function sampler (config: Pick<Config, 'OTEL_TRACES_SAMPLER' | 'OTEL_TRACES_SAMPLER_ARG'>): Sampler {
+  const ratio = new TraceIdRatioBasedSampler(config.OTEL_TRACES_SAMPLER_ARG)
+  switch (config.OTEL_TRACES_SAMPLER) {
+    case 'always_on': return new AlwaysOnSampler()
+    case 'always_off': return new AlwaysOffSampler()
+    case 'traceidratio': return ratio
+    case 'parentbased_always_off': return new ParentBasedSampler({ root: new AlwaysOffSampler() })
+    case 'parentbased_traceidratio': return new ParentBasedSampler({ root: ratio })
+    default: return new ParentBasedSampler({ root: new AlwaysOnSampler() })
+  }
+}
+
+/** OTEL_EXPORTER_OTLP_HEADERS (key=value,key2=value2; values may be percent-encoded) */
+export function parseHeaders (raw: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const pair of (raw ?? '').split(',')) {
+    const at = pair.indexOf('=')
+    if (at > 0) out[pair.slice(0, at).trim()] = decodeURIComponent(pair.slice(at + 1).trim())
+  }
+  return out
+}
+
+async function exporter (config: Config): Promise<SpanExporter> {
+  const options = { url: config.otlpTracesUrl, headers: parseHeaders(config.OTEL_EXPORTER_OTLP_HEADERS) }
+  if (config.OTEL_EXPORTER_OTLP_PROTOCOL === 'http/json') {
+    const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-http')
+    return new OTLPTraceExporter(options)
+  }
+  const { OTLPTraceExporter } = await import('@opentelemetry/exporter-trace-otlp-proto')
+  return new OTLPTraceExporter(options)
+}
+
+export async function startTracing (config: Config): Promise<NodeTracerProvider> {
+  // ESM: the modules imported after this point (pg, ioredis, http) are patched as they load
+  const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel()
+  register('import-in-the-middle/hook.mjs', import.meta.url, registerOptions)
+  const provider = new NodeTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': config.OTEL_SERVICE_NAME }),
+    sampler: sampler(config),
+    spanProcessors: [new BatchSpanProcessor(await exporter(config))]
+  })
+  // the global tracer provider, AsyncLocalStorage context and W3C trace-context propagation
+  provider.register()
+  registerInstrumentations({
+    tracerProvider: provider,
+    instrumentations: [
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (req) => untraced(req.url),
+        // outgoing requests only inside a traced request (never the exporter's own)
+        requireParentforOutgoingSpans: true
+      }),
+      new FastifyOtelInstrumentation({ registerOnInitialization: true, instrumentHooks: false, ignorePaths: (route) => untraced(route.url) }),
+      new PgInstrumentation({ requireParentSpan: true }),
+      new IORedisInstrumentation({ requireParentSpan: true })
+    ]
+  })
+  await waitForAllMessagesAcknowledged()
+  return provider
+}

@@ -1,0 +1,91 @@
+// One span per GraphQL operation, registered by the GraphQL plugin only when tracing is on
+// (src/observability/tracing-setup.ts starts OpenTelemetry): named `<type> <name>`, with the
+// operation's name, type, cost and document hash, a child of Fastify's request span. Root
+// resolvers (where PostgreSQL and Redis work starts) run inside it, so their client spans are its
+// children; there is no span per field. Errors that reach the error formatter are recorded on it.
+import { createHash } from 'node:crypto'
+import { context as otel, SpanStatusCode, trace, type Span } from '@opentelemetry/api'
+import type { FastifyInstance } from 'fastify'
+import { getOperationAST, isObjectType, print, type DocumentNode, type GraphQLFieldResolver } from 'graphql'
+import type { MercuriusContext } from 'mercurius'
+import { operationNameOf } from '../graphql/limits/index.js'
+
+const SPAN = Symbol('graphql operation span')
+type Traced = MercuriusContext & { [SPAN]?: Span, cost?: { complexity?: unknown, depth?: unknown } }
+
+/** the operation span of a GraphQL context, when tracing is on */
+export const operationSpan = (ctx: unknown): Span | undefined => (ctx as Traced | undefined)?.[SPAN]
+
+const hashes = new WeakMap<DocumentNode, string>()
+function documentHash (document: DocumentNode): string {
+  let hash = hashes.get(document)
+  if (!hash) {
+    // the query text as sent (the APQ hash of that text), else the printed document
+    hash = createHash('sha256').update(document.loc?.source.body ?? print(document)).digest('hex')
+    hashes.set(document, hash)
+  }
+  return hash
+}
+
+/** called by the error formatter with each error it sends, and whether execution ran */
+function setCost (span: Span, ctx: Traced) {
+  if (typeof ctx.cost?.complexity === 'number') span.setAttribute('graphql.operation.cost', ctx.cost.complexity)
+  if (typeof ctx.cost?.depth === 'number') span.setAttribute('graphql.operation.depth', ctx.cost.depth)
+}
+
+export function recordErrors (ctx: unknown, errors: Array<{ err: unknown, code: string, known: boolean }>, executed: boolean) {
+  const span = operationSpan(ctx)
+  if (!span) return
+  setCost(span, ctx as Traced)
+  for (const { err, code, known } of errors) {
+    span.recordException(err instanceof Error ? err : String(err))
+    if (!known) span.setStatus({ code: SpanStatusCode.ERROR, message: code })
+  }
+  span.setAttribute('graphql.error.codes', [...new Set(errors.map((e) => e.code))])
+  // refused before execution: onResolution never runs
+  if (!executed) span.end()
+}
+
+export function traceGraphql (app: FastifyInstance) {
+  const tracer = trace.getTracer('bastion-graphql')
+  app.graphql.addHook('preExecution', (_schema, document, context) => {
+    const ctx = context as Traced
+    // the operation that executes (the document and operationName as graphql resolves them)
+    const op = getOperationAST(document, operationNameOf(ctx))
+    const type = op?.operation ?? 'unknown'
+    const opName = op?.name?.value
+    ctx[SPAN] = tracer.startSpan(opName ? `${type} ${opName}` : type, {
+      attributes: {
+        'graphql.operation.type': type,
+        ...(opName && { 'graphql.operation.name': opName.slice(0, 200) }),
+        'graphql.document.hash': documentHash(document)
+      }
+    })
+  })
+  app.graphql.addHook('onResolution', (_execution, context) => {
+    const ctx = context as Traced
+    const span = ctx[SPAN]
+    if (!span) return
+    setCost(span, ctx)
+    span.end()
+  })
+  // on shutdown, send the spans still batched (bounded: a dead collector does not hold the exit)
+  app.addHook('onClose', async () => {
+    const provider = (trace.getTracerProvider() as { getDelegate?: () => { forceFlush?: () => Promise<void> } }).getDelegate?.()
+    if (!provider?.forceFlush) return
+    await Promise.race([provider.forceFlush().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 2000).unref())])
+  })
+  // root resolvers run inside the operation span: the SQL and Redis calls they start are its children
+  const schema = app.graphql.schema
+  for (const root of [schema.getQueryType(), schema.getMutationType()]) {
+    if (!isObjectType(root)) continue
+    for (const field of Object.values(root.getFields())) {
+      const resolve = field.resolve as GraphQLFieldResolver<unknown, Traced> | undefined
+      if (!resolve) continue
+      field.resolve = (parent, args, ctx, info) => {
+        const span = ctx[SPAN]
+        return span ? otel.with(trace.setSpan(otel.active(), span), () => resolve(parent, args, ctx, info)) : resolve(parent, args, ctx, info)
+      }
+    }
+  }
+}
