@@ -65,7 +65,7 @@ export type User = {
   /** Visible to the user themselves and to admins; anyone else gets null and a FORBIDDEN error. */
   email?: Maybe<Scalars["String"]>;
   createdAt: Scalars["String"];
-  /** Newest first. limit 1..100. */
+  /** Newest first. limit 1..100 (null: 10), offset 0..100000 (null: 0; priced 1 per 10 rows skipped). */
   posts: Array<Post>;
 };
 
@@ -86,12 +86,12 @@ export type UpdateUserInput = {
 
 export type Query = {
   __typename?: "Query";
-  /** Ordered by id. limit 1..100, offset >= 0. */
+  /** Ordered by id. limit 1..100 (null: 10), offset 0..100000 (null: 0; priced 1 per 10 rows skipped). */
   users: Array<User>;
   user?: Maybe<User>;
   /** The authenticated caller, or null. */
   me?: Maybe<User>;
-  /** Ordered by id. limit 1..100, offset >= 0. */
+  /** Ordered by id. limit 1..100 (null: 10), offset 0..100000 (null: 0; priced 1 per 10 rows skipped). */
   posts: Array<Post>;
   post?: Maybe<Post>;
 };
@@ -118,6 +118,7 @@ export type Mutation = {
   __typename?: "Mutation";
   createUser: User;
   updateUser: User;
+  /** Deletes the user's posts too. */
   deleteUser: Scalars["Boolean"];
   /** The author is the caller. */
   createPost: Post;
@@ -280,6 +281,17 @@ export type authDirectiveResolver<
   Args = authDirectiveArgs,
 > = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
+export type costDirectiveArgs = {
+  weight: Scalars["Int"];
+};
+
+export type costDirectiveResolver<
+  Result,
+  Parent,
+  ContextType = Context,
+  Args = costDirectiveArgs,
+> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
 export type PostResolvers<
   ContextType = Context,
   ParentType extends ResolversParentTypes["Post"] =
@@ -383,6 +395,7 @@ export type Resolvers<ContextType = Context> = {
 
 export type DirectiveResolvers<ContextType = Context> = {
   auth?: authDirectiveResolver<any, any, ContextType>;
+  cost?: costDirectiveResolver<any, any, ContextType>;
 };
 
 export type Loader<TReturn, TObj, TParams, TContext> = (
