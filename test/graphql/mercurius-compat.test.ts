@@ -1,7 +1,7 @@
 // What src/graphql/compat/mercurius.ts relies on in Mercurius, checked on a bare Fastify +
 // Mercurius app: when an upgrade changes any of it, this file fails before anything else does.
 import Fastify from 'fastify'
-import mercurius from 'mercurius'
+import mercurius, { type MercuriusContext } from 'mercurius'
 import { afterEach, describe, expect, it } from 'vitest'
 import { currentQueryText, pinOperation, requestedOperationName } from '../../src/graphql/compat/mercurius.js'
 
@@ -17,7 +17,7 @@ async function build (opts: { jit?: number, pin?: boolean, batch?: boolean }) {
   await app.register(mercurius, { schema, resolvers, ...(opts.jit !== undefined && { jit: opts.jit }), allowBatchedQueries: opts.batch ?? false })
   const seen: Array<{ name: unknown, text: unknown, operationId: unknown }> = []
   if (opts.pin) app.graphql.addHook('preExecution', pinOperation)
-  app.graphql.addHook('preExecution', async (_s, _d, context) => {
+  app.graphql.addHook('preExecution', async (_s: unknown, _d: unknown, context: MercuriusContext) => {
     seen.push({ name: requestedOperationName(context), text: currentQueryText(context), operationId: context.operationId })
   })
   await app.ready()

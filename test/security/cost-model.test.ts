@@ -5,7 +5,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getNamedType, isListType, getNullableType, isObjectType } from 'graphql'
 import type { App } from '../../src/app.js'
-import { buildTestApp, createTestDatabase, gql, token, type TestDatabase } from '../helpers/app.js'
+import { buildTestApp, createTestDatabase, errorsOf, gql, token, type TestDatabase } from '../helpers/app.js'
 import { OFFSET_ROWS_PER_POINT } from '../../src/graphql/limits/complexity.js'
 import { PAGE_DEFAULTS } from '../../src/graphql/validation.js'
 
@@ -83,7 +83,7 @@ describe('offset is priced: 1 point per OFFSET_ROWS_PER_POINT rows skipped', () 
   it('an offset beyond what runs is priced at its maximum, a negative one at 0 (both refused by the resolver)', async () => {
     expect(codeOf(await gql(app, '{ posts(limit: 1, offset: 100000000) { id } }'))).toEqual([['QUERY_TOO_COMPLEX', 1 + 1 + 10_000]])
     const negative = await gql(app, '{ posts(limit: 1, offset: -5) { id } }')
-    expect([cost(negative), negative.body.errors.map((e: { extensions: { code: string }, path: string[] }) => [e.extensions.code, e.path])]).toEqual([2, [['BAD_USER_INPUT', ['posts']]]])
+    expect([cost(negative), errorsOf(negative.body)]).toEqual([2, [{ code: 'BAD_USER_INPUT', path: ['posts'] }]])
   })
 })
 
