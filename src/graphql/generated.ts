@@ -48,6 +48,7 @@ export type Post = {
   __typename?: "Post";
   id: Scalars["ID"];
   title: Scalars["String"];
+  /** Up to 10,000 characters: costs 10, so the bytes a query returns stay bounded by its price. */
   body: Scalars["String"];
   createdAt: Scalars["String"];
   author: User;
