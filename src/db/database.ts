@@ -14,6 +14,8 @@ export interface QueryEvent {
   /** the parameters: for tests (EXPLAIN); never log them */
   values?: unknown[]
   durationMs: number
+  /** rows the statement returned (test/security/price-bounds-work.test.ts bounds them by the price) */
+  rows?: number
   error?: Error
 }
 
@@ -69,7 +71,7 @@ export function createDatabase (opts: DatabaseOptions): Database {
     if (observers.length === 0) return client.query<R>(config)
     const start = performance.now()
     return client.query<R>(config).then((result) => {
-      notify({ name, text, values, durationMs: performance.now() - start })
+      notify({ name, text, values, durationMs: performance.now() - start, rows: result.rows.length })
       return result
     }, (error: Error) => {
       notify({ name, text, values, durationMs: performance.now() - start, error })

@@ -48,6 +48,7 @@ export type Post = {
   __typename?: "Post";
   id: Scalars["ID"];
   title: Scalars["String"];
+  /** Up to 10,000 characters: costs 10, so the bytes a query returns stay bounded by its price. */
   body: Scalars["String"];
   createdAt: Scalars["String"];
   author: User;
@@ -65,7 +66,7 @@ export type User = {
   /** Visible to the user themselves and to admins; anyone else gets null and a FORBIDDEN error. */
   email?: Maybe<Scalars["String"]>;
   createdAt: Scalars["String"];
-  /** Newest first. limit 1..100. */
+  /** Newest first. limit 1..100 (null: 10), offset 0..100000 (null: 0; priced 1 per 10 rows skipped). */
   posts: Array<Post>;
 };
 
@@ -86,12 +87,12 @@ export type UpdateUserInput = {
 
 export type Query = {
   __typename?: "Query";
-  /** Ordered by id. limit 1..100, offset >= 0. */
+  /** Ordered by id. limit 1..100 (null: 10), offset 0..100000 (null: 0; priced 1 per 10 rows skipped). */
   users: Array<User>;
   user?: Maybe<User>;
   /** The authenticated caller, or null. */
   me?: Maybe<User>;
-  /** Ordered by id. limit 1..100, offset >= 0. */
+  /** Ordered by id. limit 1..100 (null: 10), offset 0..100000 (null: 0; priced 1 per 10 rows skipped). */
   posts: Array<Post>;
   post?: Maybe<Post>;
 };
@@ -118,6 +119,7 @@ export type Mutation = {
   __typename?: "Mutation";
   createUser: User;
   updateUser: User;
+  /** Deletes the user's posts too. */
   deleteUser: Scalars["Boolean"];
   /** The author is the caller. */
   createPost: Post;
@@ -280,6 +282,17 @@ export type authDirectiveResolver<
   Args = authDirectiveArgs,
 > = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
+export type costDirectiveArgs = {
+  weight: Scalars["Int"];
+};
+
+export type costDirectiveResolver<
+  Result,
+  Parent,
+  ContextType = Context,
+  Args = costDirectiveArgs,
+> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
 export type PostResolvers<
   ContextType = Context,
   ParentType extends ResolversParentTypes["Post"] =
@@ -383,6 +396,7 @@ export type Resolvers<ContextType = Context> = {
 
 export type DirectiveResolvers<ContextType = Context> = {
   auth?: authDirectiveResolver<any, any, ContextType>;
+  cost?: costDirectiveResolver<any, any, ContextType>;
 };
 
 export type Loader<TReturn, TObj, TParams, TContext> = (

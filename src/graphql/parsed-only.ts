@@ -6,9 +6,10 @@
 import type { DocumentNode } from 'graphql'
 import type { MercuriusContext } from 'mercurius'
 import { gqlError } from '../errors.js'
+import { currentQueryText } from './compat/mercurius.js'
 
 export async function parsedDocumentsOnly (_schema: unknown, document: DocumentNode, context: MercuriusContext) {
-  const text = (context as { __currentQuery?: unknown }).__currentQuery
+  const text = currentQueryText(context)
   // a parsed document points back at its source text; a JSON one cannot contain itself
   if (typeof text === 'string' && (document as DocumentNode | null)?.loc?.source?.body === text) return
   throw gqlError('GRAPHQL_PARSE_FAILED')

@@ -2,12 +2,12 @@
 // runs (before authorization, cost or any SQL) with SERVICE_READ_ONLY; queries keep working. One
 // preExecution hook, registered only while the switch is on, so it costs nothing otherwise.
 // Toggled by configuration and a restart (a ConfigMap change and a rollout), never by a rebuild.
-import { getOperationAST, type DocumentNode, type GraphQLSchema } from 'graphql'
+import type { DocumentNode, GraphQLSchema } from 'graphql'
 import type { MercuriusContext } from 'mercurius'
 import { gqlError } from '../errors.js'
-import { operationNameOf } from './limits/index.js'
+import { pinnedOperation } from './compat/mercurius.js'
 
-export function refuseMutations (_schema: GraphQLSchema, document: DocumentNode, context: MercuriusContext) {
-  // the operation that will run (operationName picks one of several); an unknown one fails in execution
-  if (getOperationAST(document, operationNameOf(context))?.operation === 'mutation') throw gqlError('SERVICE_READ_ONLY')
+export function refuseMutations (_schema: GraphQLSchema, _document: DocumentNode, context: MercuriusContext) {
+  // the operation that will run (src/graphql/compat/mercurius.ts)
+  if (pinnedOperation(context).type === 'mutation') throw gqlError('SERVICE_READ_ONLY')
 }

@@ -23,6 +23,20 @@ export function check<K extends keyof typeof rules> (field: K, value: unknown): 
   throw gqlError('BAD_USER_INPUT', `${field}: ${result.error.issues[0]?.message ?? 'invalid'}`, { field })
 }
 
-export function page (args: { limit?: number | null, offset?: number | null }) {
-  return { limit: check('limit', args.limit ?? 10), offset: check('offset', args.offset ?? 0) }
+/** the schema's defaults for `limit` and `offset` (test/security/cost-model.test.ts keeps them equal) */
+export const PAGE_DEFAULTS = { limit: 10, offset: 0 } as const
+
+export interface PageArgs { limit?: number | null, offset?: number | null }
+
+/**
+ * The page that runs: an omitted or null argument is its default. The cost model prices this same
+ * page (src/graphql/limits/complexity.ts), so what runs is what is priced.
+ */
+export function pageArgs (args: PageArgs): { limit: unknown, offset: unknown } {
+  return { limit: args.limit ?? PAGE_DEFAULTS.limit, offset: args.offset ?? PAGE_DEFAULTS.offset }
+}
+
+export function page (args: PageArgs) {
+  const p = pageArgs(args)
+  return { limit: check('limit', p.limit), offset: check('offset', p.offset) }
 }

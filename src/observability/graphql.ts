@@ -1,10 +1,11 @@
 // GraphQL metrics and the slow-operation log, from Mercurius's lifecycle hooks
-// (https://mercurius.dev/#/docs/hooks): preExecution names the operation (once per distinct
-// document) and starts the clock; onResolution counts it by outcome, times it, and observes the
+// (https://mercurius.dev/#/docs/hooks): preExecution names the operation that executes (once per
+// distinct document and operation) and starts the clock; onResolution counts it by outcome, times it, and observes the
 // cost that the limits put on the context. Operations that never execute (parse, validation,
 // limits, authentication, rate limit, overload) are counted as `rejected` by the metrics plugin.
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import type { MercuriusContext } from 'mercurius'
+import { pinnedOperation } from '../graphql/compat/mercurius.js'
 import { child } from './metrics.js'
 import { enabled } from './request-log.js'
 import { boundedNames, operationDescriber, type OperationInfo } from './operations.js'
@@ -27,13 +28,6 @@ interface Observed {
   operationId?: number
 }
 
-function operationNameOf (request: FastifyRequest, operationId: number | undefined): string | undefined {
-  const source = request.method === 'GET' ? request.query : request.body
-  const body = Array.isArray(source) ? source[operationId ?? 0] : source
-  const name = (body as { operationName?: unknown } | null | undefined)?.operationName
-  return typeof name === 'string' && name !== '' ? name : undefined
-}
-
 export function observeGraphql (app: FastifyInstance, opts: GraphqlObservabilityOptions) {
   const describe = operationDescriber(boundedNames(opts.operationNamesMax))
   const m = app.metrics
@@ -41,7 +35,8 @@ export function observeGraphql (app: FastifyInstance, opts: GraphqlObservability
   app.graphql.addHook('preExecution', (_schema, document, context, variables) => {
     const ctx = context as MercuriusContext & Observed
     const request = ctx.reply.request
-    const op = describe(document, operationNameOf(request, ctx.operationId))
+    // the document holds only the operation that executes (src/graphql/compat/mercurius.ts)
+    const op = describe(document, pinnedOperation(ctx).name)
     ctx.operation = op
     ctx.operationStarted = performance.now()
     ctx.operationVariables = variables

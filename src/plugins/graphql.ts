@@ -14,6 +14,7 @@ import { createErrorFormatter } from '../graphql/errors.js'
 import { batchHook, costHook, parseOptions, validationRules } from '../graphql/limits/index.js'
 import { loaders } from '../graphql/loaders.js'
 import { getOperationCheck } from '../graphql/get-operation.js'
+import { pinOperation } from '../graphql/compat/mercurius.js'
 import { parsedDocumentsOnly } from '../graphql/parsed-only.js'
 import { automaticPersistedQueries, loadTrustedDocuments, trustedDocumentsOnly } from '../graphql/persisted-queries.js'
 import * as posts from '../graphql/resolvers/posts.js'
@@ -70,7 +71,8 @@ export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, p
     loaders: deadlineLoaders(loaders as Record<string, Record<string, unknown>>) as mercurius.MercuriusLoaders,
     path,
     graphiql: false,
-    jit: 1,
+    // no graphql-jit: Mercurius caches a compiled query per document text, whatever the operation
+    // (docs/security.md); pinOperation below hands it a per-operation document in any case
     allowBatchedQueries: config.MAX_BATCH > 0,
     // document limits (src/graphql/limits): tokens while parsing, then depth, aliases, directives
     // and introspection as validation rules, run once per distinct document
@@ -87,7 +89,9 @@ export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, p
       ...(config.otlpTracesUrl && { record: recordErrors })
     }) as never
   })
-  // operation metrics and the slow-operation log; first, so a later hook that rejects still knows the operation
+  // first: the one operation that executes, which every later hook, the log and the metrics read
+  app.graphql.addHook('preExecution', pinOperation)
+  // operation metrics and the slow-operation log; next, so a later hook that rejects still knows the operation
   observeGraphql(app, { operationNamesMax: config.METRICS_OPERATION_NAMES_MAX, slowOperationMs: config.SLOW_OPERATION_MS })
   // tracing on: one span per operation (src/observability/tracing.ts); before any hook that may refuse
   if (config.otlpTracesUrl) traceGraphql(app)

@@ -34,7 +34,7 @@ describeWith('postgres', 'query plans', () => {
   it('uses an index for every repository statement', async () => {
     const admin = token('1', ['admin'])
     // a workload that runs each repository statement once
-    await gql(app, '{ users(limit: 5, offset: 10) { id posts(limit: 3) { id author { id } } } user(id: "3") { id } posts(limit: 5, offset: 100) { id } post(id: "7") { id } }')
+    await gql(app, '{ users(limit: 5, offset: 10) { id posts(limit: 3) { id author { id } } } user(id: "3") { id } posts(limit: 5, offset: 100) { id body } post(id: "7") { id } }')
     const created = await gql(app, 'mutation { createUser(input: { name: "Plan", email: "plan@example.com" }) { id } }', { token: admin, headers: { 'idempotency-key': 'plan-1' } })
     const id = created.body.data.createUser.id as string
     await gql(app, 'mutation { createUser(input: { name: "Plan", email: "plan@example.com" }) { id } }', { token: admin, headers: { 'idempotency-key': 'plan-1' } })

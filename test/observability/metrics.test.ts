@@ -88,10 +88,13 @@ describe('after real traffic', () => {
       const edges = new Set(families.get(name)!.samples.filter((s) => s.name.endsWith('_bucket')).map((s) => s.labels.le))
       for (const le of ['0.05', '0.1', '0.2', '0.5', '1']) expect(edges.has(le), `${name} le=${le}`).toBe(true)
     }
-    // ListUsers: depth 2 (root = 0), cost 1 + 2 x (1 + 1 x 1) = 5; TooMany fails validation of its argument
+    // ListUsers: depth 2 (root = 0), cost 1 + 2 x (1 + (1 + 1 x 1)) = 7; TooMany fails validation of
+    // its argument; Nope (deleteUser, weight 50) costs 50 and fails authentication as it runs
     expect(valueOf(families, 'graphql_query_depth_count')).toBeGreaterThanOrEqual(1)
     expect(valueOf(families, 'graphql_query_depth_bucket', { le: '2' })).toBe(valueOf(families, 'graphql_query_depth_count'))
-    expect(valueOf(families, 'graphql_query_complexity_bucket', { le: '5' })).toBeGreaterThanOrEqual(1)
+    expect(valueOf(families, 'graphql_query_complexity_bucket', { le: '5' })).toBe(0)
+    expect(valueOf(families, 'graphql_query_complexity_bucket', { le: '10' })).toBe(1)
+    expect(valueOf(families, 'graphql_query_complexity_bucket', { le: '50' })).toBe(2)
   })
 
   it('times database statements and reads the pool at scrape time', () => {

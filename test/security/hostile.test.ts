@@ -61,7 +61,10 @@ export const CASES: Case[] = [
   ['huge limit', '{ users(limit: 1000000000) { id } }', 200, ['BAD_USER_INPUT']],
   ['negative limit', '{ users(limit: -5) { id } }', 200, ['BAD_USER_INPUT']],
   ['limit over 32 bits', '{ users(limit: 99999999999) { id } }', 400, ['GRAPHQL_VALIDATION_FAILED']],
-  ['huge offset', '{ posts(offset: 2000000000) { id } }', 200, ['BAD_USER_INPUT']],
+  // an offset is priced (1 point per 10 rows skipped, at most 100,000 rows): refused before it runs
+  ['huge offset', '{ posts(offset: 2000000000) { id } }', 400, ['QUERY_TOO_COMPLEX']],
+  ['deep paging through aliases', `{ ${Array.from({ length: 9 }, (_, i) => `p${i}: posts(limit: 100, offset: 99900) { id }`).join(' ')} }`, 400, ['QUERY_TOO_COMPLEX']],
+  ['null limits priced as the default page', '{ posts(limit: null) { author { posts(limit: null) { author { posts(limit: null) { author { posts(limit: null) { author { posts(limit: null) { id } } } } } } } } } }', 400, ['QUERY_TOO_COMPLEX']],
   ['negative offset', '{ posts(offset: -1) { id } }', 200, ['BAD_USER_INPUT']],
   ['negative nested limit', '{ users(limit: 1) { posts(limit: -1) { id } } }', 200, ['BAD_USER_INPUT']],
   ['null byte in an argument', '{ user(id: "1\\u0000") { id } }', 200, ['BAD_USER_INPUT']],

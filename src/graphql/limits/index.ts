@@ -2,10 +2,11 @@
 // aliases and directives (validation rules: once per distinct document, cached by mercurius),
 // introspection, cost (before execution, with the variables) and the cost budget, batch size.
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
-import { getOperationAST, NoSchemaIntrospectionCustomRule, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql'
+import { NoSchemaIntrospectionCustomRule, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql'
 import type { MercuriusContext } from 'mercurius'
 import type { Config } from '../../config.js'
 import { gqlError } from '../../errors.js'
+import { pinnedOperation } from '../compat/mercurius.js'
 import { operationCost } from './complexity.js'
 import { depthRule, documentDepth } from './depth.js'
 import { batchTooLarge, countRule } from './document.js'
@@ -37,25 +38,14 @@ export function parseOptions (config: LimitConfig) {
   return config.MAX_TOKENS > 0 ? { maxTokens: config.MAX_TOKENS } : {}
 }
 
-/** the operationName a (possibly batched) request asked for */
-export function operationNameOf (context: MercuriusContext): string | undefined {
-  const request = context.reply?.request
-  if (!request) return undefined
-  const source = request.method === 'GET' ? request.query : request.body
-  const item = Array.isArray(source) ? source[context.operationId ?? 0] : source
-  const name = (item as { operationName?: unknown } | null | undefined)?.operationName
-  return typeof name === 'string' && name !== '' ? name : undefined
-}
-
 /** The preExecution hook: cost (QUERY_TOO_COMPLEX over the limit), context.cost, the budget. */
 export function costHook (config: LimitConfig, charge: ChargeCost | null) {
   const max = config.MAX_QUERY_COMPLEXITY
   return function limitCost (schema: GraphQLSchema, document: DocumentNode, context: MercuriusContext, variables?: Record<string, unknown>) {
-    const operation = getOperationAST(document, operationNameOf(context))
-    // an unknown or ambiguous operation name: execution reports it
-    if (!operation) return
-    const complexity = operationCost(schema, document, operation, variables)
-    context.cost = { complexity, depth: documentDepth(document, operation.name?.value) ?? 0 }
+    // the operation that executes (src/graphql/compat/mercurius.ts), in the document that runs
+    const pinned = pinnedOperation(context)
+    const complexity = operationCost(schema, document, pinned.node, variables)
+    context.cost = { complexity, depth: documentDepth(pinned.source, pinned.name) ?? 0 }
     if (max > 0 && complexity > max) {
       throw gqlError('QUERY_TOO_COMPLEX', `Query costs ${complexity}, more than ${max}`, { cost: complexity, limit: max })
     }

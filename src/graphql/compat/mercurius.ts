@@ -1,0 +1,94 @@
+// The one place this project relies on Mercurius 16 internals (test/graphql/mercurius-compat.test.ts
+// fails loudly when an upgrade changes any of them):
+// - the operationName Mercurius executes is the one in the request body (or the batch item at
+//   context.operationId, or the GET query string): Mercurius gives hooks the document but not
+//   the operationName, so this reads it from the same place Mercurius does;
+// - a preExecution hook that returns `{ document }` makes Mercurius execute that document with
+//   graphql-js's execute(), never a graphql-jit query compiled earlier for the same text;
+// - context.__currentQuery is the query text Mercurius parsed (src/graphql/parsed-only.ts).
+//
+// Why: Mercurius 16.10.1 caches the graphql-jit compiled query per document text, compiled for
+// the operationName of the request that reached the JIT threshold; a later request with the same
+// text and another operationName ran that compiled operation while every check here priced and
+// authorized the one it named. pinOperation picks the operation once, per request, and hands
+// Mercurius a document holding only that operation (and the fragments): whatever Mercurius caches
+// or however it picks by name, the only operation that can run is the one every later hook sees.
+import { Kind, type DefinitionNode, type DocumentNode, type OperationDefinitionNode, type OperationTypeNode } from 'graphql'
+import type { MercuriusContext } from 'mercurius'
+import { gqlError } from '../../errors.js'
+
+export interface PinnedOperation {
+  /** the operation that executes */
+  node: OperationDefinitionNode
+  name: string | undefined
+  type: OperationTypeNode
+  /** the document the request sent (validation keyed its depth by this object) */
+  source: DocumentNode
+  /** the document Mercurius executes: this operation and the document's fragments, nothing else */
+  document: DocumentNode
+}
+
+declare module 'mercurius' {
+  interface MercuriusContext {
+    /** set by pinOperation, the first preExecution hook: the operation that executes */
+    pinned?: PinnedOperation
+  }
+}
+
+/** the operationName Mercurius passes to execution for this (possibly batched) request */
+export function requestedOperationName (context: MercuriusContext): unknown {
+  const request = context.reply?.request
+  if (!request) return undefined
+  const source = request.method === 'GET' ? request.query : request.body
+  const item = Array.isArray(source) ? source[context.operationId ?? 0] : source
+  return (item as { operationName?: unknown } | null | undefined)?.operationName
+}
+
+// per parsed document (Mercurius reuses the object from its LRU), per operation name (null = none)
+const pinnedDocuments = new WeakMap<DocumentNode, Map<string | null, PinnedOperation>>()
+
+/**
+ * The operation `operationName` selects in `document`, as graphql-js's execute() selects it;
+ * GRAPHQL_VALIDATION_FAILED (400) when there is none, or several and no name.
+ */
+export function pin (document: DocumentNode, operationName: unknown): PinnedOperation {
+  // graphql-js: a null or absent name selects the only operation; any string must match a name
+  if (operationName != null && typeof operationName !== 'string') throw gqlError('GRAPHQL_VALIDATION_FAILED', 'operationName must be a string')
+  const key = operationName ?? null
+  let byName = pinnedDocuments.get(document)
+  const known = byName?.get(key)
+  if (known) return known
+  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)
+  const node = operationName == null
+    ? (operations.length === 1 ? operations[0] : undefined)
+    : operations.find((o) => o.name?.value === operationName)
+  // the name is not echoed: it is the client's string, of any length
+  if (!node) {
+    throw gqlError('GRAPHQL_VALIDATION_FAILED', operationName == null
+      ? 'Must provide operationName when the document contains several operations'
+      : 'The document has no operation of the requested operationName')
+  }
+  const definitions: DefinitionNode[] = document.definitions.filter((d) => d.kind !== Kind.OPERATION_DEFINITION || d === node)
+  const pinned: PinnedOperation = { node, name: node.name?.value, type: node.operation, source: document, document: { ...document, definitions } }
+  if (!byName) pinnedDocuments.set(document, byName = new Map())
+  byName.set(key, pinned)
+  return pinned
+}
+
+/** The first preExecution hook: picks the operation and makes it the only one Mercurius can run. */
+export function pinOperation (_schema: unknown, document: DocumentNode, context: MercuriusContext) {
+  const pinned = pin(document, requestedOperationName(context))
+  context.pinned = pinned
+  return { document: pinned.document }
+}
+
+/** the operation pinOperation chose; a hook registered before it is a wiring defect */
+export function pinnedOperation (context: MercuriusContext): PinnedOperation {
+  if (!context.pinned) throw new Error('pinOperation must be the first preExecution hook')
+  return context.pinned
+}
+
+/** the query text Mercurius parsed for this request */
+export function currentQueryText (context: MercuriusContext): unknown {
+  return (context as { __currentQuery?: unknown }).__currentQuery
+}
