@@ -6,9 +6,9 @@
 import { createHash } from 'node:crypto'
 import { context as otel, SpanStatusCode, trace, type Span } from '@opentelemetry/api'
 import type { FastifyInstance } from 'fastify'
-import { getOperationAST, isObjectType, print, type DocumentNode, type GraphQLFieldResolver } from 'graphql'
+import { isObjectType, print, type DocumentNode, type GraphQLFieldResolver } from 'graphql'
 import type { MercuriusContext } from 'mercurius'
-import { operationNameOf } from '../graphql/limits/index.js'
+import { pinnedOperation } from '../graphql/compat/mercurius.js'
 
 const SPAN = Symbol('graphql operation span')
 type Traced = MercuriusContext & { [SPAN]?: Span, cost?: { complexity?: unknown, depth?: unknown } }
@@ -50,10 +50,10 @@ export function traceGraphql (app: FastifyInstance) {
   const tracer = trace.getTracer('bastion-graphql')
   app.graphql.addHook('preExecution', (_schema, document, context) => {
     const ctx = context as Traced
-    // the operation that executes (the document and operationName as graphql resolves them)
-    const op = getOperationAST(document, operationNameOf(ctx))
-    const type = op?.operation ?? 'unknown'
-    const opName = op?.name?.value
+    // the operation that executes (src/graphql/compat/mercurius.ts)
+    const op = pinnedOperation(ctx).node
+    const type = op.operation
+    const opName = op.name?.value
     ctx[SPAN] = tracer.startSpan(opName ? `${type} ${opName}` : type, {
       attributes: {
         'graphql.operation.type': type,

@@ -5,10 +5,10 @@
 // its own path whatever alias or fragment reached it (and however the document arrived: plain or
 // persisted), and the rest of the data is sent. No switch set: the hook returns at its first line
 // and the schema is the original one.
-import { getOperationAST, isObjectType, type DocumentNode, type GraphQLField, type GraphQLSchema } from 'graphql'
+import { isObjectType, type DocumentNode, type GraphQLField, type GraphQLSchema } from 'graphql'
 import type { MercuriusContext } from 'mercurius'
 import { gqlError } from '../errors.js'
-import { operationNameOf } from '../graphql/limits/index.js'
+import { pinnedOperation } from '../graphql/compat/mercurius.js'
 import type { Switch } from './targets.js'
 
 export interface SwitchState {
@@ -39,9 +39,8 @@ export function operationGuard (current: () => SwitchState) {
   return function refuseDisabledOperation (_schema: GraphQLSchema, document: DocumentNode, context: MercuriusContext) {
     const s = current()
     if (s.empty || (!s.mutations && s.operations.size === 0)) return
-    const op = getOperationAST(document, operationNameOf(context))
-    // an unknown or ambiguous operation name: execution reports it, nothing runs
-    if (!op) return
+    // the operation that executes (src/graphql/compat/mercurius.ts), never a name in the request
+    const op = pinnedOperation(context).node
     if (s.mutations && op.operation === 'mutation') throw disabled(s.mutations)
     const sw = op.name ? s.operations.get(op.name.value) : undefined
     if (sw) throw disabled(sw)
