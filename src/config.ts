@@ -112,7 +112,13 @@ export const schema = z.object({
     .describe('role the server runs as; npm run migrate creates or updates it with row access only (no DDL, no TRUNCATE, no pgmigrations); unset = the user of DATABASE_URL when MIGRATION_DATABASE_URL names another, else one role for both'),
   UNSAFE_ALLOW_DISABLED_LIMITS: bool.default(false)
     .describe('benchmark only: lets production start with limits set to 0 (disabled); never set it in a deployment'),
-  READ_ONLY: bool.default(false).describe('mutations fail fast with SERVICE_READ_ONLY; queries keep working')
+  READ_ONLY: bool.default(false).describe('mutations fail fast with SERVICE_READ_ONLY; queries keep working'),
+  // Read replicas (docs/replicas.md): queries on a healthy replica, mutations on the primary
+  DATABASE_REPLICA_URLS: list.default([])
+    .describe('comma-separated PostgreSQL streaming replicas that serve queries (round-robin); empty = the primary serves everything'),
+  DATABASE_REPLICA_POOL_MAX: int(1, 1000).default(10).describe('most connections each replica pool opens'),
+  REPLICA_MAX_LAG_MS: int(1).default(1000)
+    .describe('a replica replaying more than this behind the primary (checked every second) is skipped until it catches up')
 })
 
 type Raw = z.output<typeof schema>
@@ -130,7 +136,7 @@ export type Config = Readonly<Omit<Raw, 'GRAPHIQL' | 'INTROSPECTION' | 'FORCE_HT
 }>
 
 /** Variables whose value may come from a file named by NAME_FILE (Docker and Kubernetes secrets). */
-export const FILE_VARIABLES = ['JWT_SECRET', 'DATABASE_URL', 'MIGRATION_DATABASE_URL', 'REDIS_URL', 'SENTRY_DSN', 'METRICS_TOKEN'] as const
+export const FILE_VARIABLES = ['JWT_SECRET', 'DATABASE_URL', 'DATABASE_REPLICA_URLS', 'MIGRATION_DATABASE_URL', 'REDIS_URL', 'SENTRY_DSN', 'METRICS_TOKEN'] as const
 
 const DEV_JWT_SECRET = 'bastion-development-secret-not-for-production'
 
@@ -200,6 +206,10 @@ export function loadConfig (env: Record<string, string | undefined> = readEnviro
     if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o)) problems.push(`CORS_ORIGINS: ${o} is not an origin (scheme://host[:port], no path)`)
   }
   if (v.DATABASE_POOL_MIN > v.DATABASE_POOL_MAX) problems.push('DATABASE_POOL_MIN: must not exceed DATABASE_POOL_MAX')
+  for (const r of v.DATABASE_REPLICA_URLS) {
+    if (!/^postgres(ql)?:\/\//.test(r) || !URL.canParse(r)) problems.push('DATABASE_REPLICA_URLS: every entry must be a URL starting with postgres:// or postgresql://')
+  }
+  if (v.DATABASE_REPLICA_URLS.length > 0 && !v.DATABASE_URL) problems.push('DATABASE_REPLICA_URLS: replicas need DATABASE_URL (the primary); the embedded database has none')
   if (v.REDIS_TLS_CA_FILE && !v.REDIS_URL?.startsWith('rediss:')) problems.push('REDIS_TLS_CA_FILE: needs a rediss:// REDIS_URL (TLS)')
   if (v.SHUTDOWN_DELAY_MS !== undefined && v.SHUTDOWN_DELAY_MS >= v.SHUTDOWN_GRACE_MS) {
     problems.push('SHUTDOWN_DELAY_MS: must be shorter than SHUTDOWN_GRACE_MS')
