@@ -42,10 +42,17 @@ export function withReplicas (app: FastifyInstance, config: Config, primary: Dat
   })
   routeRequests(app, router, graphqlPath)
   app.addHook('onReady', async () => {
-    if (app.hasDecorator('redis') && app.redis) writeLog = createWriteLog({ redis: app.redis, breaker: app.redisBreaker })
+    if (app.hasDecorator('redis') && app.redis) {
+      writeLog = createWriteLog({
+        redis: app.redis,
+        breaker: app.redisBreaker,
+        onRecordFailed: (err) => app.log.warn({ err: { message: err.message } }, 'read-your-writes: Redis did not take a write position (retried every second)')
+      })
+    }
     // the first check before the first request: replicas serve from the start
     await replicas.check()
     replicas.start()
   })
+  app.addHook('onClose', async () => { await writeLog.close() })
   return router
 }

@@ -32,7 +32,7 @@ export type Route = { pool: string, kind: 'read' | 'write' }
 export interface RouterOptions {
   primary: Database
   replicas: ReplicaSet
-  writes: WriteLog
+  writes: Pick<WriteLog, 'needed' | 'record'>
   /** every statement, with the pool that ran it */
   onRoute?: (route: Route) => void
 }
