@@ -159,7 +159,9 @@ export async function createTwoLevelCache (opts: TwoLevelOptions): Promise<Cache
     const wanted = missing.map((i) => keys[i])
     // with Redis the floor comes with the lookup (no other instance's write is missed); when Redis
     // did not answer, only this process's writes are known: the value is served, not kept (unsure)
-    const at = found ? (found[keys.length + 1] || null) : floor
+    // (this process's own floor too: an invalidation that has not reached Redis yet still counts)
+    const shared = found ? (found[keys.length + 1] || null) : null
+    const at = shared !== null && (floor === null || shared > floor) ? shared : floor
     if (freshness && redis && !found) unsure.add(values)
     const loaded = freshness ? await freshness.loadAt(at, () => load(wanted)) : await load(wanted)
     const since = found?.[keys.length]

@@ -3,15 +3,14 @@
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../config.js'
 import { noRedis } from '../redis/breaker.js'
-import { replicaMetrics } from '../observability/replica-metrics.js'
 import { connectionConfig } from './connection.js'
 import { createDatabase, type Database } from './database.js'
 import { createReplicaSet } from './replicas.js'
 import { createWriteLog } from './read-your-writes.js'
 import { routeRequests } from './request-routing.js'
-import { createRouter, type Router } from './routing.js'
+import { createRouter, type Route, type Router } from './routing.js'
 
-export function withReplicas (app: FastifyInstance, config: Config, primary: Database, graphqlPath: string): Router {
+export function withReplicas (app: FastifyInstance, config: Config, primary: Database, graphqlPath: string, onRoute?: (route: Route) => void): Router {
   const databases = config.DATABASE_REPLICA_URLS.map((url, i) => createDatabase({
     connection: connectionConfig(url, config.DATABASE_SSL_CA_FILE),
     min: Math.min(config.DATABASE_POOL_MIN, config.DATABASE_REPLICA_POOL_MAX),
@@ -33,12 +32,11 @@ export function withReplicas (app: FastifyInstance, config: Config, primary: Dat
   })
   // in process until Redis is known (it registers after the database), then shared through it
   let writeLog = createWriteLog({ redis: null, breaker: noRedis })
-  const metrics = app.hasDecorator('metrics') ? replicaMetrics(app.metrics.registry, replicas, config.REPLICA_MAX_LAG_MS) : null
   const router = createRouter({
     primary,
     replicas,
     writes: { needed: (sub) => writeLog.needed(sub), record: (sub, lsn) => writeLog.record(sub, lsn) },
-    onRoute: metrics ? (route) => metrics.routed(route) : undefined
+    onRoute
   })
   routeRequests(app, router, graphqlPath)
   app.addHook('onReady', async () => {

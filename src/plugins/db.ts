@@ -10,6 +10,7 @@ import { withReplicas } from '../db/replica-setup.js'
 import type { Router } from '../db/routing.js'
 import { appRoleName, excessPrivileges } from '../db/roles.js'
 import { seed } from '../db/seed.js'
+import { replicaMetrics } from '../observability/replica-metrics.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -46,7 +47,9 @@ export default fp<DbOptions>(async function dbPlugin (app, { config, graphqlPath
       app.log.warn('the database endpoint led to a read-only server (failover in progress?): retrying on a new connection')
     }
   })
-  const router = config.DATABASE_REPLICA_URLS.length > 0 ? withReplicas(app, config, primary, graphqlPath) : null
+  let metrics: ReturnType<typeof replicaMetrics> | undefined
+  const router = config.DATABASE_REPLICA_URLS.length > 0 ? withReplicas(app, config, primary, graphqlPath, (route) => metrics?.routed(route)) : null
+  if (app.hasDecorator('metrics')) metrics = replicaMetrics(app.metrics.registry, router?.replicas.replicas ?? [], config.REPLICA_MAX_LAG_MS)
   const db = router ?? primary
   app.decorate('db', db)
   app.decorate('readReplicas', router)
