@@ -202,9 +202,14 @@ describeWith('postgres', 'read replicas', () => {
     it('survives a primary failover under traffic with no restart: SERVICE_UNAVAILABLE on writes only during the promotion', async () => {
       let n = 0
       const unexpected: string[] = []
+      // every third write is a createPost with an Idempotency-Key: a transaction (retried whole on 25006)
       const writes = traffic(async () => {
-        const user = String(10 + (n++ % 3))
-        const res = await gql(a, RENAME, { token: token(user), variables: { id: user, name: `failover-${n}` } })
+        const i = n++
+        const user = String(10 + (i % 3))
+        const res = i % 3 === 2
+          ? await gql(a, 'mutation ($t: String!) { createPost(input: { title: $t, body: "b" }) { title } }',
+            { token: token(user), variables: { t: `failover-${i}` }, headers: { 'idempotency-key': `failover-${prefix}${i}` } })
+          : await gql(a, RENAME, { token: token(user), variables: { id: user, name: `failover-${i}` } })
         for (const e of res.body.errors ?? []) if (e.extensions.code !== 'SERVICE_UNAVAILABLE') unexpected.push(e.message)
         return { status: res.statusCode, codes: (res.body.errors ?? []).map((e) => e.extensions.code) }
       }, 3)
