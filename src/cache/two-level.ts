@@ -157,9 +157,9 @@ export async function createTwoLevelCache (opts: TwoLevelOptions): Promise<Cache
     })
     if (missing.length === 0) return values
     const wanted = missing.map((i) => keys[i])
-    // with Redis the floor comes with the lookup (no other instance's write is missed); when Redis
-    // did not answer, only this process's writes are known: the value is served, not kept (unsure)
-    // (this process's own floor too: an invalidation that has not reached Redis yet still counts)
+    // the floor: Redis's, with the lookup (no other instance's write is missed), or this process's
+    // own when higher (an invalidation that has not reached Redis yet). When Redis did not answer,
+    // only this process's writes are known: the value is served, not kept (unsure)
     const shared = found ? (found[keys.length + 1] || null) : null
     const at = shared !== null && (floor === null || shared > floor) ? shared : floor
     if (freshness && redis && !found) unsure.add(values)
@@ -201,6 +201,8 @@ export async function createTwoLevelCache (opts: TwoLevelOptions): Promise<Cache
       todo.forEach((key, j) => {
         const id = `${name}:${key}`
         const mine = { epoch, value: batch.then((values) => values[j]) }
+        // a failed load fails its waiters below; one nobody joined must not be an unhandled rejection
+        mine.value.catch(() => {})
         inflight.set(id, mine)
         waits.push(batch.then((values) => {
           out[todoIndex[j]] = values[j]

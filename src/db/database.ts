@@ -89,6 +89,9 @@ export function createDatabase (opts: DatabaseOptions): Database {
   /** BEGIN, fn, COMMIT on one client; a pooled client is released (dropped when broken) */
   async function inTransaction<T> (client: pg.ClientBase & { release?: (err?: Error | boolean) => void }, fn: (tx: Queryable) => Promise<T>, timeoutMs?: number): Promise<T> {
     let broken: Error | undefined
+    // a checked-out client whose server goes away emits 'error': unheard, it would crash the process
+    const lost = (err: Error) => { broken = err }
+    client.on('error', lost)
     try {
       // one round trip: a simple query may hold several statements
       await client.query(timeoutMs === undefined ? 'BEGIN' : `BEGIN; SET LOCAL statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`)
@@ -102,6 +105,7 @@ export function createDatabase (opts: DatabaseOptions): Database {
       else await client.query('ROLLBACK').catch((e: Error) => { broken = e })
       throw err
     } finally {
+      client.off('error', lost)
       client.release?.(broken)
     }
   }
@@ -125,12 +129,15 @@ export function createDatabase (opts: DatabaseOptions): Database {
     async session (fn) {
       const client = await pool.connect()
       let broken: Error | undefined
+      const lost = (err: Error) => { broken = err }
+      client.on('error', lost)
       try {
         return await fn({ query: (name, text, values) => run(client, name, text, values) })
       } catch (err) {
         if (databaseFailure(err) === 'SERVICE_UNAVAILABLE') broken = err as Error
         throw err
       } finally {
+        client.off('error', lost)
         client.release(broken)
       }
     },
