@@ -74,12 +74,18 @@ describeWith('postgres', 'read replicas', () => {
       b = await buildTestApp(endpoint.url(repl.primary.url), { ...env, CACHE_TTL_SECONDS: '0' })
     }, 60_000)
     afterAll(async () => {
-      await a?.close()
-      await b?.close()
-      await endpoint?.close()
+      // each step bounded: a step that hangs is reported, and the clusters are removed regardless
+      const bounded = async (step: string, fn: () => Promise<unknown> | undefined) => {
+        const started = performance.now()
+        const done = await Promise.race([Promise.resolve(fn()).then(() => true), sleep(10_000).then(() => false)])
+        if (!done) process.stdout.write(`[replicas] ${step} did not finish within ${Math.round(performance.now() - started)} ms\n`)
+      }
+      await bounded('closing app A', () => a?.close())
+      await bounded('closing app B', () => b?.close())
+      await bounded('closing the endpoint', () => endpoint?.close())
       await repl?.close()
       await deleteRedisKeys(prefix)
-    })
+    }, 60_000)
 
     it('serves queries from the replica: counted in the replica\'s own statement log', async () => {
       const statement = /execute users_list/
@@ -100,6 +106,7 @@ describeWith('postgres', 'read replicas', () => {
       await repl.replica.sql("ALTER SYSTEM SET recovery_min_apply_delay = '200ms'")
       await repl.replica.sql('SELECT pg_reload_conf()')
       const direct = new pg.Pool({ connectionString: repl.replica.url, max: 8 })
+      direct.on('error', () => {})
       const control = async (user: string) => (await direct.query<{ name: string }>('SELECT name FROM users WHERE id = $1', [user])).rows[0].name
       const reads = { replica: await replicaReads(b), primary: await primaryReads(b) }
       const users = [2, 3, 4, 5, 6, 7, 8, 9].map(String)
