@@ -7,12 +7,12 @@
 // only during the promotion, with no restart of the server.
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest'
 import type { App } from '../../src/app.js'
 import { migrate } from '../../src/db/migrate.js'
 import { seedDatabase } from '../../src/db/seed.js'
 import { buildTestApp, gql, token } from '../helpers/app.js'
-import { report, traffic, waitUntil, type Sample } from '../helpers/faults.js'
+import { report, traffic as startTraffic, waitUntil, type Sample } from '../helpers/faults.js'
 import { startEndpoint, startReplication, type Endpoint, type Replication } from '../helpers/replication.js'
 import { deleteRedisKeys, describeWith, TEST_REDIS_URL } from '../helpers/services.js'
 
@@ -27,6 +27,15 @@ const replicaReads = (app: App) => counter(app, 'db_queries_routed_total', { poo
 const primaryReads = (app: App) => counter(app, 'db_queries_routed_total', { pool: 'primary', kind: 'read' })
 const inRotation = (app: App) => app.readReplicas!.replicas.replicas[0].healthy
 const ok = (s: { status: number, codes: string[] }) => s.status === 200 && s.codes.length === 0
+
+// traffic a failed test left running is stopped after it, so it cannot spin on closed apps
+const loads: Array<{ stop (): Promise<unknown> }> = []
+const traffic: typeof startTraffic = (send, workers) => {
+  const load = startTraffic(send, workers)
+  loads.push(load)
+  return load
+}
+afterEach(async () => { await Promise.all(loads.splice(0).map((l) => l.stop())) })
 
 describeWith('postgres', 'read replicas', () => {
   describeWith('redis', 'two instances sharing Redis', () => {
@@ -136,7 +145,7 @@ describeWith('postgres', 'read replicas', () => {
     }, 60_000)
 
     it('moves reads to the primary within 2 s of a paused replay, serving nothing stale, and /ready says degraded', async () => {
-      await waitUntil(() => inRotation(a) && inRotation(b), 5000)
+      await waitUntil(() => inRotation(a) && inRotation(b), 15_000)
       const stale: string[] = []
       let n = 0
       // one worker per caller: a caller's writes and reads are sequential, as read-your-writes assumes
@@ -160,7 +169,7 @@ describeWith('postgres', 'read replicas', () => {
       const onReplicaSince = await replicaReads(b) - onReplicaThen
       const lagMs = b.readReplicas!.replicas.replicas[0].lagMs
       await repl.replica.sql('SELECT pg_wal_replay_resume()')
-      const backAfterMs = await waitUntil(() => inRotation(a) && inRotation(b), 5000)
+      const backAfterMs = await waitUntil(() => inRotation(a) && inRotation(b), 15_000)
       const samples = [...(await Promise.all(writers.map((w) => w.stop()))).flat(), ...await readers.stop()]
       report('replay paused', {
         requests: samples.length, failed: samples.filter((s) => !ok(s)).length, stale: stale.length,
@@ -172,10 +181,10 @@ describeWith('postgres', 'read replicas', () => {
       expect(stale).toEqual([])
       expect(samples.every(ok)).toBe(true)
       expect({ status: ready.statusCode, replicas: ready.json().checks.replicas }).toEqual({ status: 200, replicas: 'degraded' })
-    }, 30_000)
+    }, 45_000)
 
     it('fails no request when the replica stops, and takes it back when it returns', async () => {
-      await waitUntil(() => inRotation(a) && inRotation(b), 5000)
+      await waitUntil(() => inRotation(a) && inRotation(b), 15_000)
       let n = 0
       const load = traffic(async () => {
         const i = n++
@@ -193,7 +202,7 @@ describeWith('postgres', 'read replicas', () => {
       const ready = await b.inject('/ready')
       const whileStopped = { replica: await replicaReads(b) - before.replica, primary: await primaryReads(b) - before.primary }
       await repl.replica.start()
-      const backAfterMs = await waitUntil(() => inRotation(a) && inRotation(b), 5000)
+      const backAfterMs = await waitUntil(() => inRotation(a) && inRotation(b), 15_000)
       await sleep(300)
       const samples = await load.stop()
       report('replica stopped (pg_ctl stop -m fast) and started', {
@@ -204,7 +213,7 @@ describeWith('postgres', 'read replicas', () => {
       expect(samples.filter((s) => !ok(s))).toEqual([])
       expect(whileStopped.primary).toBeGreaterThan(0)
       expect({ status: ready.statusCode, replicas: ready.json().checks.replicas }).toEqual({ status: 200, replicas: 'degraded' })
-    }, 30_000)
+    }, 45_000)
 
     it('survives a primary failover under traffic with no restart: SERVICE_UNAVAILABLE on writes only during the promotion', async () => {
       let n = 0
