@@ -145,7 +145,13 @@ export const schema = z.object({
     .default('parentbased_always_on').describe('which traces are kept; parentbased_* follow an incoming traceparent\'s sampled flag'),
   OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1)
     .describe('the ratio (0..1) for traceidratio and parentbased_traceidratio'),
-  OTEL_SERVICE_NAME: z.string().regex(/^[\w.:/-]{1,100}$/).default('bastion').describe('service.name on every span')
+  OTEL_SERVICE_NAME: z.string().regex(/^[\w.:/-]{1,100}$/).default('bastion').describe('service.name on every span'),
+  // Read replicas (docs/replicas.md): queries on a healthy replica, mutations on the primary
+  DATABASE_REPLICA_URLS: list.default([])
+    .describe('comma-separated PostgreSQL streaming replicas that serve queries (round-robin); empty = the primary serves everything'),
+  DATABASE_REPLICA_POOL_MAX: int(1, 1000).default(10).describe('most connections each replica pool opens'),
+  REPLICA_MAX_LAG_MS: int(1).default(1000)
+    .describe('a replica replaying more than this behind the primary (checked every second) is skipped until it catches up')
 })
 
 type Raw = z.output<typeof schema>
@@ -170,7 +176,7 @@ export type Config = Readonly<Omit<Raw, 'GRAPHIQL' | 'INTROSPECTION' | 'FORCE_HT
 }>
 
 /** Variables whose value may come from a file named by NAME_FILE (Docker and Kubernetes secrets). */
-export const FILE_VARIABLES = ['JWT_SECRET', 'DATABASE_URL', 'MIGRATION_DATABASE_URL', 'REDIS_URL', 'SENTRY_DSN', 'METRICS_TOKEN', 'OTEL_EXPORTER_OTLP_HEADERS'] as const
+export const FILE_VARIABLES = ['JWT_SECRET', 'DATABASE_URL', 'DATABASE_REPLICA_URLS', 'MIGRATION_DATABASE_URL', 'REDIS_URL', 'SENTRY_DSN', 'METRICS_TOKEN', 'OTEL_EXPORTER_OTLP_HEADERS'] as const
 
 const DEV_JWT_SECRET = 'bastion-development-secret-not-for-production'
 
@@ -273,6 +279,10 @@ export function loadConfig (env: Record<string, string | undefined> = readEnviro
   }
   problems.push(...identityProblems(config))
   if (v.DATABASE_POOL_MIN > v.DATABASE_POOL_MAX) problems.push('DATABASE_POOL_MIN: must not exceed DATABASE_POOL_MAX')
+  for (const r of v.DATABASE_REPLICA_URLS) {
+    if (!/^postgres(ql)?:\/\//.test(r) || !URL.canParse(r)) problems.push('DATABASE_REPLICA_URLS: every entry must be a URL starting with postgres:// or postgresql://')
+  }
+  if (v.DATABASE_REPLICA_URLS.length > 0 && !v.DATABASE_URL) problems.push('DATABASE_REPLICA_URLS: replicas need DATABASE_URL (the primary); the embedded database has none')
   if (v.REDIS_TLS_CA_FILE && !v.REDIS_URL?.startsWith('rediss:')) problems.push('REDIS_TLS_CA_FILE: needs a rediss:// REDIS_URL (TLS)')
   if (v.SHUTDOWN_DELAY_MS !== undefined && v.SHUTDOWN_DELAY_MS >= v.SHUTDOWN_GRACE_MS) {
     problems.push('SHUTDOWN_DELAY_MS: must be shorter than SHUTDOWN_GRACE_MS')

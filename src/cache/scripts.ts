@@ -3,11 +3,16 @@
 // (REDIS_KEY_PREFIX), since tag sets are derived inside the scripts. Times are Redis's own clock
 // in microseconds, so the instances' clocks never matter.
 
-/** ARGV: key1..keyN. Returns the N values (false = miss), then the current time. */
+/**
+ * ARGV: floorKey, key1..keyN. Returns the N values (false = miss), the current time, then the
+ * freshness floor ('' = none): the WAL position of the newest write that invalidated anything.
+ */
 export const L2_GET = `
-local out = redis.call('MGET', unpack(ARGV))
+local keys = {unpack(ARGV, 2)}
+local out = redis.call('MGET', unpack(keys))
 local t = redis.call('TIME')
-out[#ARGV + 1] = t[1] .. string.format('%06d', t[2])
+out[#keys + 1] = t[1] .. string.format('%06d', t[2])
+out[#keys + 2] = redis.call('GET', ARGV[1]) or ''
 return out`
 
 /**
@@ -36,9 +41,16 @@ for i = 4, #ARGV, 3 do
 end
 return written`
 
-/** ARGV: prefix, channel, tagsJson. Deletes every key of each tag, stamps the tag, publishes the tags. */
+/**
+ * ARGV: prefix, channel, tagsJson[, lsn]. Raises the freshness floor to lsn (fixed-width hex: string
+ * order is WAL order), deletes every key of each tag, stamps the tag, publishes the tags.
+ */
 export const L2_INVALIDATE = `
 local prefix = ARGV[1]
+if ARGV[4] then
+  local floor = redis.call('GET', prefix .. 'lsn:floor')
+  if not floor or floor < ARGV[4] then redis.call('SET', prefix .. 'lsn:floor', ARGV[4], 'EX', 3600) end
+end
 local t = redis.call('TIME')
 local now = t[1] .. string.format('%06d', t[2])
 for _, tag in ipairs(cjson.decode(ARGV[3])) do

@@ -9,7 +9,11 @@
 // - L1 is stale at most until the invalidation message arrives: a mutation's own instance drops
 //   its entries before answering; a load that overlapped any invalidation is not kept in L1; and
 //   while the subscriber is disconnected L1 is emptied and bypassed.
-// - Stampede: concurrent loads of one key share one promise (one SQL statement).
+// - Stampede: concurrent loads of one key share one promise (one SQL statement); a lookup after an
+//   invalidation never joins a load that began before it.
+// - With read replicas (freshness): a reload never reads older data than the newest write that
+//   invalidated anything. Each invalidation raises a floor (the write's WAL position, in Redis
+//   with the tag stamps, else in process) and every load reads at or past it (src/db/routing.ts).
 import { LRUCache } from 'lru-cache'
 import type { Redis } from 'ioredis'
 import type { RedisBreaker } from '../redis/breaker.js'
@@ -22,6 +26,14 @@ export interface CacheEvents {
   remoteInvalidation? (tags: string[]): void
 }
 
+/** Read replicas (src/db/routing.ts): where a load may read, and where a write left the primary. */
+export interface Freshness {
+  /** runs a load whose reads must see every write up to floor (a WAL position; null = any) */
+  loadAt<T> (floor: string | null, load: () => Promise<T>): Promise<T>
+  /** the WAL position after the current request's writes */
+  writeLsn (): Promise<string | null>
+}
+
 export interface TwoLevelOptions {
   ttlSeconds: number
   maxEntries?: number
@@ -32,6 +44,7 @@ export interface TwoLevelOptions {
   prefix: string
   events?: CacheEvents
   onError?: (err: Error) => void
+  freshness?: Freshness
 }
 
 export interface Cache {
@@ -64,8 +77,13 @@ export async function createTwoLevelCache (opts: TwoLevelOptions): Promise<Cache
       }
     }
   })
-  const inflight = new Map<string, Promise<unknown>>()
+  const inflight = new Map<string, { epoch: number, value: Promise<unknown> }>()
   let invalidations = 0
+  // the freshness floor without Redis: the newest invalidating write of this process
+  let floor: string | null = null
+  const freshness = opts.freshness
+  // loads whose floor was not known: served, never kept in L1
+  const unsure = new WeakSet<unknown[]>()
   const redis = opts.redis
   const channel = `${opts.prefix}cache:invalidate`
   const full = (key: string) => `${opts.prefix}c:${key}`
@@ -77,8 +95,9 @@ export async function createTwoLevelCache (opts: TwoLevelOptions): Promise<Cache
   // Invalidations that could not reach Redis (breaker open) are retried when it is back, so L2
   // does not keep serving what was changed during the outage (bounded; past it, entries age out by TTL).
   const pending = new Set<string>()
-  async function sendInvalidation (tags: string[]) {
-    await opts.breaker.run((r) => (r as unknown as CacheCommands).cacheInvalidate(opts.prefix, channel, JSON.stringify(tags)), () => {
+  async function sendInvalidation (tags: string[], lsn: string | null = null) {
+    const args = [opts.prefix, channel, JSON.stringify(tags), ...(lsn ? [lsn] : [])]
+    await opts.breaker.run((r) => (r as unknown as CacheCommands).cacheInvalidate(...args), () => {
       for (const tag of tags) if (pending.size < 10_000) pending.add(tag)
       return null
     })
@@ -126,7 +145,7 @@ export async function createTwoLevelCache (opts: TwoLevelOptions): Promise<Cache
 
   async function l2Load<T> (name: string, keys: string[], load: (missing: string[]) => Promise<T[]>, tags: (v: T, key: string) => string[]): Promise<T[]> {
     const found = redis
-      ? await opts.breaker.run((r) => (r as unknown as CacheCommands).cacheGet(...keys.map((k) => full(`${name}:${k}`))), () => null)
+      ? await opts.breaker.run((r) => (r as unknown as CacheCommands).cacheGet(`${opts.prefix}lsn:floor`, ...keys.map((k) => full(`${name}:${k}`))), () => null)
       : null
     const values = new Array<T>(keys.length)
     const missing: number[] = []
@@ -137,7 +156,14 @@ export async function createTwoLevelCache (opts: TwoLevelOptions): Promise<Cache
       opts.events?.lookup(name, typeof raw === 'string')
     })
     if (missing.length === 0) return values
-    const loaded = await load(missing.map((i) => keys[i]))
+    const wanted = missing.map((i) => keys[i])
+    // the floor: Redis's, with the lookup (no other instance's write is missed), or this process's
+    // own when higher (an invalidation that has not reached Redis yet). When Redis did not answer,
+    // only this process's writes are known: the value is served, not kept (unsure)
+    const shared = found ? (found[keys.length + 1] || null) : null
+    const at = shared !== null && (floor === null || shared > floor) ? shared : floor
+    if (freshness && redis && !found) unsure.add(values)
+    const loaded = freshness ? await freshness.loadAt(at, () => load(wanted)) : await load(wanted)
     const since = found?.[keys.length]
     const writes: string[] = []
     missing.forEach((index, j) => {
@@ -163,8 +189,9 @@ export async function createTwoLevelCache (opts: TwoLevelOptions): Promise<Cache
     keys.forEach((key, i) => {
       const hit = memory(name, key)
       if (hit) { opts.events?.lookup(name, true); out[i] = hit.value as T; return }
+      // a load begun before the latest invalidation may hold what it made stale: not joined
       const pending = inflight.get(`${name}:${key}`)
-      if (pending) { opts.events?.lookup(name, true); waits.push(pending.then((v) => { out[i] = v as T })); return }
+      if (pending && pending.epoch === invalidations) { opts.events?.lookup(name, true); waits.push(pending.value.then((v) => { out[i] = v as T })); return }
       todo.push(key)
       todoIndex.push(i)
     })
@@ -173,12 +200,14 @@ export async function createTwoLevelCache (opts: TwoLevelOptions): Promise<Cache
       const batch = l2Load(name, todo, loadMissing, tags)
       todo.forEach((key, j) => {
         const id = `${name}:${key}`
-        const one = batch.then((values) => values[j])
-        inflight.set(id, one)
-        waits.push(one.then((v) => {
-          out[todoIndex[j]] = v
-          keepLocal(id, v, tags(v, key), epoch)
-        }).finally(() => inflight.delete(id)))
+        const mine = { epoch, value: batch.then((values) => values[j]) }
+        // a failed load fails its waiters below; one nobody joined must not be an unhandled rejection
+        mine.value.catch(() => {})
+        inflight.set(id, mine)
+        waits.push(batch.then((values) => {
+          out[todoIndex[j]] = values[j]
+          keepLocal(id, values[j], tags(values[j], key), unsure.has(values) ? -1 : epoch)
+        }).finally(() => { if (inflight.get(id) === mine) inflight.delete(id) }))
       })
     }
     await Promise.all(waits)
@@ -194,9 +223,14 @@ export async function createTwoLevelCache (opts: TwoLevelOptions): Promise<Cache
     },
     async invalidate (tags) {
       if (tags.length === 0) return
+      // the write's position first: no reload that starts after this may read before it
+      const lsn = freshness ? await freshness.writeLsn().catch(() => null) : null
+      if (lsn && (floor === null || lsn > floor)) floor = lsn
       dropLocal(tags)
       if (!redis) return
-      await sendInvalidation(tags)
+      await sendInvalidation(tags, lsn)
+      // loads begun before Redis had the new floor are not joined by later lookups
+      if (freshness) invalidations++
     },
     async close () {
       subscriber?.disconnect()

@@ -1,8 +1,9 @@
 // One pg Pool behind a small interface: every statement goes through query(), which names it
 // (a prepared statement on real PostgreSQL), times it and tells the observers (metrics, slow log).
 import pg from 'pg'
-import type { PoolClient, QueryResult, QueryResultRow } from 'pg'
+import type { QueryResult, QueryResultRow } from 'pg'
 import { databaseFailure } from './errors.js'
+import { isReadOnly, onFreshConnection } from './read-only-retry.js'
 
 export interface Queryable {
   query<R extends QueryResultRow = QueryResultRow> (name: string, text: string, values?: unknown[]): Promise<QueryResult<R>>
@@ -26,6 +27,8 @@ export interface Database extends Queryable {
    * timeoutMs (what is left of the request's deadline) becomes the transaction's statement_timeout.
    */
   transaction<T> (fn: (tx: Queryable) => Promise<T>, opts?: { timeoutMs?: number }): Promise<T>
+  /** Runs fn on one connection, outside a transaction (a check and a read on the same server). */
+  session<T> (fn: (q: Queryable) => Promise<T>): Promise<T>
   onQuery (observer: (event: QueryEvent) => void): void
   close (): Promise<void>
 }
@@ -42,6 +45,8 @@ export interface DatabaseOptions {
   preparedStatements: boolean
   applicationName?: string
   onIdleError: (err: Error) => void
+  /** a statement met a read-only server (25006, a failover in progress) and is retried once (src/db/read-only-retry.ts) */
+  onReadOnlyRetry?: () => void
 }
 
 export function createDatabase (opts: DatabaseOptions): Database {
@@ -66,7 +71,7 @@ export function createDatabase (opts: DatabaseOptions): Database {
   pool.on('error', opts.onIdleError)
   const observers: Array<(e: QueryEvent) => void> = []
 
-  function run<R extends QueryResultRow> (client: pg.Pool | PoolClient, name: string, text: string, values?: unknown[]) {
+  function run<R extends QueryResultRow> (client: pg.Pool | pg.ClientBase, name: string, text: string, values?: unknown[]) {
     const config: pg.QueryConfig = opts.preparedStatements ? { name, text, values } : { text, values }
     if (observers.length === 0) return client.query<R>(config)
     const start = performance.now()
@@ -83,24 +88,58 @@ export function createDatabase (opts: DatabaseOptions): Database {
     for (const o of observers) o(event)
   }
 
+  /** BEGIN, fn, COMMIT on one client; a pooled client is released (dropped when broken) */
+  async function inTransaction<T> (client: pg.ClientBase & { release?: (err?: Error | boolean) => void }, fn: (tx: Queryable) => Promise<T>, timeoutMs?: number): Promise<T> {
+    let broken: Error | undefined
+    // a checked-out client whose server goes away emits 'error': unheard, it would crash the process
+    const lost = (err: Error) => { broken = err }
+    client.on('error', lost)
+    try {
+      // one round trip: a simple query may hold several statements
+      await client.query(timeoutMs === undefined ? 'BEGIN' : `BEGIN; SET LOCAL statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`)
+      const result = await fn({ query: (name, text, values) => run(client, name, text, values) })
+      await client.query('COMMIT')
+      return result
+    } catch (err) {
+      // A lost connection cannot roll back (the server already did): drop it from the pool;
+      // so is one that led to a read-only server.
+      if (databaseFailure(err) === 'SERVICE_UNAVAILABLE' || isReadOnly(err)) broken = err as Error
+      else await client.query('ROLLBACK').catch((e: Error) => { broken = e })
+      throw err
+    } finally {
+      client.off('error', lost)
+      client.release?.(broken)
+    }
+  }
+
   return {
     pool,
-    query: (name, text, values) => run(pool, name, text, values),
+    query: <R extends QueryResultRow>(name: string, text: string, values?: unknown[]) => run<R>(pool, name, text, values).catch((err: unknown) => {
+      if (!isReadOnly(err)) throw err
+      return onFreshConnection(pool, (client) => run<R>(client, name, text, values), opts.onReadOnlyRetry)
+    }),
     async transaction (fn, { timeoutMs } = {}) {
       const client = await pool.connect()
-      let broken: Error | undefined
       try {
-        // one round trip: a simple query may hold several statements
-        await client.query(timeoutMs === undefined ? 'BEGIN' : `BEGIN; SET LOCAL statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`)
-        const result = await fn({ query: (name, text, values) => run(client, name, text, values) })
-        await client.query('COMMIT')
-        return result
+        return await inTransaction(client, fn, timeoutMs)
       } catch (err) {
-        // A lost connection cannot roll back (the server already did): drop it from the pool.
+        // rolled back by a read-only server: nothing committed, retry once on a new connection
+        if (!isReadOnly(err)) throw err
+        return onFreshConnection(pool, (fresh) => inTransaction(fresh, fn, timeoutMs), opts.onReadOnlyRetry)
+      }
+    },
+    async session (fn) {
+      const client = await pool.connect()
+      let broken: Error | undefined
+      const lost = (err: Error) => { broken = err }
+      client.on('error', lost)
+      try {
+        return await fn({ query: (name, text, values) => run(client, name, text, values) })
+      } catch (err) {
         if (databaseFailure(err) === 'SERVICE_UNAVAILABLE') broken = err as Error
-        else await client.query('ROLLBACK').catch((e: Error) => { broken = e })
         throw err
       } finally {
+        client.off('error', lost)
         client.release(broken)
       }
     },

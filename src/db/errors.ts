@@ -1,8 +1,9 @@
 // Which database failures a client should see as what: the one place that reads pg's errors, so
 // resolvers stay simple and the error formatter turns them into codes without leaking addresses.
 //   TIMEOUT              the statement ran past statement_timeout (SQLSTATE 57014)
-//   SERVICE_UNAVAILABLE  PostgreSQL is unreachable, restarting or out of connections, or the pool
-//                        had no free connection within DATABASE_CONNECT_TIMEOUT_MS (retry later)
+//   SERVICE_UNAVAILABLE  PostgreSQL is unreachable, restarting or out of connections, read-only
+//                        (a failover in progress), or the pool had no free connection within
+//                        DATABASE_CONNECT_TIMEOUT_MS (retry later)
 
 export type DatabaseFailure = 'TIMEOUT' | 'SERVICE_UNAVAILABLE'
 
@@ -12,7 +13,8 @@ const UNAVAILABLE_SQLSTATES = new Set([
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now (starting up, recovering)
   '53300', // too_many_connections
-  '53100' // disk_full
+  '53100', // disk_full
+  '25006' // read_only_sql_transaction: a failover in progress (the endpoint leads to a standby)
 ])
 
 // Node's socket errors while connecting or talking to the server.

@@ -68,6 +68,9 @@ export function createMetrics ({ pool, poolMax, ready }: MetricsOptions) {
     }),
     dbDuration: new Histogram({
       name: 'db_query_duration_seconds', help: 'Database statement time, failures included', buckets: DB_BUCKETS, registers
+    }),
+    dbReadOnlyRetries: new Counter({
+      name: 'db_read_only_retries_total', help: 'Statements retried on a new connection after reaching a read-only server (25006, a failover)', registers
     })
   }
 

@@ -21,8 +21,10 @@ export default fp<CacheOptions>(async function cachePlugin (app, { config }) {
     breaker: app.redisBreaker,
     prefix: config.REDIS_KEY_PREFIX,
     events: { lookup: count },
-    onError: (err) => app.log.warn({ err: { message: err.message } }, 'cache invalidation channel')
+    onError: (err) => app.log.warn({ err: { message: err.message } }, 'cache invalidation channel'),
+    // with read replicas, a reload never reads older data than the write that invalidated it
+    ...(app.readReplicas && { freshness: app.readReplicas })
   })
   app.decorate('cache', cache)
   app.addHook('onClose', async () => { await cache.close() })
-}, { name: 'cache', dependencies: ['redis', 'metrics'] })
+}, { name: 'cache', dependencies: ['db', 'redis', 'metrics'] })

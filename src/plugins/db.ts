@@ -1,20 +1,28 @@
 // The database: one pg Pool (src/db/database.ts), or the embedded PGlite when DATABASE_URL is unset.
+// With DATABASE_REPLICA_URLS, app.db routes queries to read replicas (src/db/routing.ts).
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import { connectionConfig } from '../db/connection.js'
 import { createDatabase, type Database } from '../db/database.js'
 import { startEmbedded } from '../db/embedded.js'
 import { migrate } from '../db/migrate.js'
+import { withReplicas } from '../db/replica-setup.js'
+import type { Router } from '../db/routing.js'
 import { appRoleName, excessPrivileges } from '../db/roles.js'
 import { seed } from '../db/seed.js'
+import { replicaMetrics } from '../observability/replica-metrics.js'
 
 declare module 'fastify' {
-  interface FastifyInstance { db: Database }
+  interface FastifyInstance {
+    db: Database
+    /** the same object as db when DATABASE_REPLICA_URLS is set (its replicas, read-your-writes), else null */
+    readReplicas: Router | null
+  }
 }
 
-export interface DbOptions { config: Config }
+export interface DbOptions { config: Config, graphqlPath?: string }
 
-export default fp<DbOptions>(async function dbPlugin (app, { config }) {
+export default fp<DbOptions>(async function dbPlugin (app, { config, graphqlPath = '/graphql' }) {
   let connection: ReturnType<typeof connectionConfig> | Awaited<ReturnType<typeof startEmbedded>>['connection'] =
     config.DATABASE_URL ? connectionConfig(config.DATABASE_URL, config.DATABASE_SSL_CA_FILE) : ''
   let embedded: Awaited<ReturnType<typeof startEmbedded>> | undefined
@@ -25,7 +33,7 @@ export default fp<DbOptions>(async function dbPlugin (app, { config }) {
     app.log.warn({ dir: config.EMBEDDED_DATABASE_DIR, ms: Date.now() - started },
       'using the embedded development database (PGlite); set DATABASE_URL for a real PostgreSQL')
   }
-  const db = createDatabase({
+  const primary = createDatabase({
     connection,
     min: config.DATABASE_POOL_MIN,
     max: config.DATABASE_POOL_MAX,
@@ -33,9 +41,18 @@ export default fp<DbOptions>(async function dbPlugin (app, { config }) {
     idleTimeoutMs: config.DATABASE_IDLE_TIMEOUT_MS,
     statementTimeoutMs: config.QUERY_TIMEOUT_MS,
     preparedStatements: config.DATABASE_PREPARED_STATEMENTS && !config.embeddedDatabase,
-    onIdleError: (err) => app.log.error({ err }, 'idle database connection failed')
+    onIdleError: (err) => app.log.error({ err }, 'idle database connection failed'),
+    onReadOnlyRetry: () => {
+      if (app.hasDecorator('metrics')) app.metrics.dbReadOnlyRetries.inc()
+      app.log.warn('the database endpoint led to a read-only server (failover in progress?): retrying on a new connection')
+    }
   })
+  let metrics: ReturnType<typeof replicaMetrics> | undefined
+  const router = config.DATABASE_REPLICA_URLS.length > 0 ? withReplicas(app, config, primary, graphqlPath, (route) => metrics?.routed(route)) : null
+  if (app.hasDecorator('metrics')) metrics = replicaMetrics(app.metrics.registry, router?.replicas.replicas ?? [], config.REPLICA_MAX_LAG_MS)
+  const db = router ?? primary
   app.decorate('db', db)
+  app.decorate('readReplicas', router)
   app.addHook('onClose', async () => {
     await db.close()
     await embedded?.stop()

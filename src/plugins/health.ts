@@ -1,6 +1,6 @@
 // Liveness (/health) checks nothing but the process; readiness (/ready) checks the database with
-// its own short timeout, reports Redis and the JWKS (an outage degrades, it does not fail readiness) and turns
-// 503 as soon as the server starts draining.
+// its own short timeout (the primary), reports Redis, the JWKS and read replicas (an outage degrades,
+// it does not fail readiness) and turns 503 as soon as the server starts draining.
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 
@@ -51,6 +51,8 @@ export default fp<HealthOptions>(async function healthPlugin (app, { config }) {
     // degraded (not failing): the identity provider's JWKS endpoint fails, the cached keys still verify
     // (only with a JWKS configured)
     if (app.hasDecorator('identityKeys')) checks.jwks = app.identityKeys.status()
+    // replicas lagging or unreachable degrade (the primary serves their reads), never fail readiness
+    if (app.readReplicas) checks.replicas = app.readReplicas.replicas.status()
     // over a load-shedding threshold (src/plugins/pressure.ts): say which, so traffic moves elsewhere
     const pressure = app.pressure()
     if (pressure) {

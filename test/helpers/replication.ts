@@ -1,0 +1,124 @@
+// A private primary and a streaming replica (initdb, pg_basebackup -R) on free ports, statements
+// logged on both (log_statement=all) so a test counts where its reads ran, and a TCP proxy that a
+// test can point at another server: the primary endpoint of a failover (HAProxy, a -rw service).
+import { execFile } from 'node:child_process'
+import { once } from 'node:events'
+import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import net from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
+import pg from 'pg'
+import { freePort } from './faults.js'
+
+const run = promisify(execFile)
+
+function pgBin (): string {
+  const versions = readdirSync('/usr/lib/postgresql').filter((v) => existsSync(join('/usr/lib/postgresql', v, 'bin', 'initdb')))
+  if (versions.length === 0) throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql (apt install postgresql)')
+  return join('/usr/lib/postgresql', versions.sort((a, b) => Number(b) - Number(a))[0], 'bin')
+}
+
+export interface Server {
+  url: string
+  port: number
+  /** one statement on a connection of its own */
+  sql<R extends pg.QueryResultRow = pg.QueryResultRow> (text: string): Promise<R[]>
+  /** statements this server logged so far that match (log_statement=all) */
+  logged (pattern: RegExp): number
+  start (): Promise<void>
+  /** pg_ctl stop -m fast (sessions end with 57P01) */
+  stop (): Promise<void>
+  /** pg_ctl stop -m immediate: a crash, nothing is flushed or said to clients */
+  kill (): Promise<void>
+  promote (): Promise<void>
+}
+
+export interface Replication { primary: Server, replica: Server, close (): Promise<void> }
+
+export async function startReplication (): Promise<Replication> {
+  const dir = mkdtempSync(join(tmpdir(), 'bastion-repl-'))
+  const asPostgres = process.getuid?.() === 0
+  if (asPostgres) chownSync(dir, Number((await run('id', ['-u', 'postgres'])).stdout.trim()), Number((await run('id', ['-g', 'postgres'])).stdout.trim()))
+  const bin = pgBin()
+  const pgRun = (cmd: string, args: string[]) => asPostgres
+    ? run('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args])
+    : run(join(bin, cmd), args)
+
+  function server (name: string, port: number): Server {
+    const data = join(dir, name)
+    const log = join(dir, `${name}.log`)
+    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c shared_buffers=16MB -c log_statement=all -c max_wal_senders=4`
+    const url = `postgres://postgres@127.0.0.1:${port}/postgres`
+    return {
+      url,
+      port,
+      async sql (text) {
+        const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 })
+        client.on('error', () => {})
+        await client.connect()
+        try { return (await client.query(text)).rows } finally { await client.end().catch(() => {}) }
+      },
+      logged: (pattern) => existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter((l) => pattern.test(l)).length : 0,
+      start: async () => { await pgRun('pg_ctl', ['-D', data, '-o', options, '-l', log, '-w', 'start']) },
+      stop: async () => { await pgRun('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']).catch(() => {}) },
+      kill: async () => { await pgRun('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']).catch(() => {}) },
+      promote: async () => { await pgRun('pg_ctl', ['-D', data, '-w', 'promote']) }
+    }
+  }
+
+  const primary = server('primary', await freePort())
+  await pgRun('initdb', ['-D', join(dir, 'primary'), '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8'])
+  await primary.start()
+  const replica = server('replica', await freePort())
+  // -R: standby.signal and primary_conninfo, so the copy starts as a streaming replica
+  await pgRun('pg_basebackup', ['-h', '127.0.0.1', '-p', String(primary.port), '-U', 'postgres', '-D', join(dir, 'replica'), '-R', '-X', 'stream', '--no-sync', '-c', 'fast'])
+  await replica.start()
+  return {
+    primary,
+    replica,
+    async close () {
+      await Promise.all([primary.kill(), replica.kill()])
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+}
+
+export interface Endpoint {
+  port: number
+  url (target: string): string
+  /** sends new connections to another port and resets the open ones (HAProxy marking a server down) */
+  target (port: number): void
+  close (): Promise<void>
+}
+
+/** A TCP endpoint in front of a server, as HAProxy or a Kubernetes service is in front of the primary. */
+export async function startEndpoint (targetPort: number): Promise<Endpoint> {
+  let target = targetPort
+  const open = new Set<net.Socket>()
+  const server = net.createServer((client) => {
+    const upstream = net.connect(target, '127.0.0.1')
+    for (const s of [client, upstream]) {
+      open.add(s)
+      s.on('error', () => {})
+      s.on('close', () => { open.delete(s); client.destroy(); upstream.destroy() })
+    }
+    client.pipe(upstream)
+    upstream.pipe(client)
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const { port } = server.address() as net.AddressInfo
+  return {
+    port,
+    url (u) { const x = new URL(u); x.port = String(port); return x.toString() },
+    target (next) {
+      target = next
+      for (const s of open) s.resetAndDestroy()
+    },
+    async close () {
+      for (const s of open) s.destroy()
+      await new Promise((resolve) => server.close(resolve))
+    }
+  }
+}
