@@ -14,6 +14,8 @@ import { markWellFormed, mediaFor, setMediaType } from './http-media.js'
 export interface RequestCheckOptions {
   /** PERSISTED_QUERIES is on: a request may name its document by hash, without `query` */
   persistedQueries: boolean
+  /** MAX_BATCH > 0: a POST body may be an array of requests */
+  batching: boolean
 }
 
 type Params = Record<string, unknown>
@@ -41,10 +43,10 @@ function paramsProblem (params: Params, persistedQueries: boolean) {
   return null
 }
 
-function postProblem (body: unknown, persistedQueries: boolean) {
+function postProblem (body: unknown, { persistedQueries, batching }: RequestCheckOptions) {
   // a batch's size was checked before (src/graphql/limits); each operation is a request
-  const items = Array.isArray(body) ? body : [body]
-  for (const item of items) {
+  if (Array.isArray(body) && (!batching || body.length === 0)) return malformed('body', batching ? 'a batch holds one operation or more' : 'a request is a JSON object (batching is off)')
+  for (const item of Array.isArray(body) ? body : [body]) {
     if (!isObject(item)) return malformed('body', 'a request is a JSON object')
     const problem = paramsProblem(item, persistedQueries)
     if (problem) return problem
@@ -72,15 +74,15 @@ function getProblem (query: Params, persistedQueries: boolean) {
   return paramsProblem(params, persistedQueries)
 }
 
-export function checkRequest ({ persistedQueries }: RequestCheckOptions) {
+export function checkRequest (opts: RequestCheckOptions) {
   return function checkGraphqlRequest (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) {
     const accept = request.headers.accept
     if (mediaFor(accept) === null) {
       return done(new mercurius.ErrorWithProps(`Not acceptable: answers are application/graphql-response+json or application/json (UTF-8)`, { code: 'BAD_USER_INPUT', field: 'Accept' }, 406))
     }
     const problem = request.method === 'GET'
-      ? getProblem((request.query ?? {}) as Params, persistedQueries)
-      : postProblem(request.body, persistedQueries)
+      ? getProblem((request.query ?? {}) as Params, opts.persistedQueries)
+      : postProblem(request.body, opts)
     if (problem) return done(problem)
     markWellFormed(request)
     done()

@@ -51,7 +51,7 @@ export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, p
     if (route.url === path && route.method === 'GET') route.preHandler = [getOperationCheck(parseOptions(config)), ...[route.preHandler ?? []].flat()]
   })
   // GraphQL over HTTP: malformed requests (400), Accept (406), the response's media type and status
-  graphqlOverHttp(app, { path, persistedQueries: config.PERSISTED_QUERIES !== 'off' })
+  graphqlOverHttp(app, { path, persistedQueries: config.PERSISTED_QUERIES !== 'off', batching: config.MAX_BATCH > 0 })
   // PERSISTED_QUERIES: off, automatic (APQ shared through Redis) or only (trusted documents)
   const persistedQueryProvider = config.PERSISTED_QUERIES === 'automatic'
     ? automaticPersistedQueries({
