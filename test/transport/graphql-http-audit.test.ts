@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { auditServer, type AuditResult } from 'graphql-http'
 import { buildApp, type App } from '../../src/app.js'
 import { buildTestApp, createTestDatabase, testConfig, type TestDatabase } from '../helpers/app.js'
+import { report } from '../helpers/faults.js'
 import { describeWith, TEST_REDIS_URL } from '../helpers/services.js'
 
 // Audits that query `__type`: production refuses introspection, so they cannot pass there.
@@ -16,10 +17,14 @@ const preflighted: typeof fetch = (input, init = {}) => (init.method ?? 'GET') =
   ? fetch(input, { ...init, headers: { ...init.headers as Record<string, string>, 'graphql-require-preflight': '1' } })
   : fetch(input, init)
 
-async function audit (app: App) {
+async function audit (app: App, name: string) {
   const address = await app.listen({ host: '127.0.0.1', port: 0 })
   const url = `${address}/graphql`
-  return { url, results: await auditServer({ url, fetchFn: preflighted }) }
+  const results = await auditServer({ url, fetchFn: preflighted })
+  // the table in docs/http.md
+  const count = (status: string) => results.filter((r) => r.status === status).length
+  report(`graphql-http audit, ${name}`, { ok: count('ok'), warn: count('warn'), error: count('error'), notice: count('notice') })
+  return { url, results }
 }
 
 const notOk = (results: AuditResult[]) => results.filter((r) => r.status !== 'ok')
@@ -37,7 +42,7 @@ describeWith('redis', 'graphql-http audit', () => {
   it('passes every audit in development configuration', async () => {
     const app = await buildTestApp(db.url, { NODE_ENV: 'development' })
     apps.push(app)
-    const { results } = await audit(app)
+    const { results } = await audit(app, 'development')
     expect(results.length).toBeGreaterThanOrEqual(60)
     expect(summary(results)).toEqual([])
   })
@@ -48,7 +53,7 @@ describeWith('redis', 'graphql-http audit', () => {
     expect([config.RATE_LIMIT_MAX, config.RATE_LIMIT_POINTS, config.INTROSPECTION]).toEqual([100, 10_000, false])
     const app = await buildApp(config)
     apps.push(app)
-    const { url, results } = await audit(app)
+    const { url, results } = await audit(app, 'production')
     const failed = notOk(results)
     expect(failed.map((r) => r.id).filter((id) => !NEED_INTROSPECTION.includes(id)), JSON.stringify(summary(results))).toEqual([])
     // each fails because introspection is refused, nothing else
