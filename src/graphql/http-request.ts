@@ -26,7 +26,7 @@ function malformed (field: string, message: string, code = 'BAD_USER_INPUT') {
   return new mercurius.ErrorWithProps(message, { code, field }, 400)
 }
 
-/** the problem with one request's parameters, or null; removes a null `extensions` */
+/** the problem with one request's parameters, or null; removes a null `extensions` (and `query`, beside a hash) */
 function paramsProblem (params: Params, persistedQueries: boolean) {
   for (const field of ['variables', 'extensions'] as const) {
     if (params[field] !== undefined && params[field] !== null && !isObject(params[field])) return malformed(field, `${field} must be an object`)
@@ -40,6 +40,7 @@ function paramsProblem (params: Params, persistedQueries: boolean) {
   if (typeof params.query !== 'string' && !(byHash && (params.query === undefined || params.query === null))) {
     return malformed('query', 'query must be a string')
   }
+  if (params.query === null) delete params.query
   return null
 }
 
