@@ -50,6 +50,8 @@ describeWith('redis', 'automatic persisted queries shared through Redis', () => 
     }
     expect(await send(a, apq(hash, QUERY))).toEqual({ status: 200, body: { data: DATA } })
     expect(await send(b, apq(hash))).toEqual({ status: 200, body: { data: DATA } })
+    // null parameters beside the hash mean the same as absent ones
+    expect(await send(b, { query: null, variables: null, operationName: null, ...apq(hash) })).toEqual({ status: 200, body: { data: DATA } })
   })
 
   it('stores nothing when the hash is not the query\'s SHA-256', async () => {
