@@ -28,7 +28,8 @@ async function audit (app: App, name: string) {
 }
 
 const notOk = (results: AuditResult[]) => results.filter((r) => r.status !== 'ok')
-const summary = (results: AuditResult[]) => notOk(results).map((r) => ({ id: r.id, status: r.status, reason: 'reason' in r ? r.reason : '' }))
+// with the HTTP status, so that a failure says which (a 503 is load shedding on a starved machine)
+const summary = (results: AuditResult[]) => notOk(results).map((r) => ({ id: r.id, status: r.status, reason: 'reason' in r ? r.reason : '', http: 'response' in r ? r.response?.status : undefined }))
 
 describeWith('redis', 'graphql-http audit', () => {
   let db: TestDatabase
