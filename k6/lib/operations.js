@@ -88,6 +88,8 @@ export function operation (name) {
   return op
 }
 
+export const ACCEPT = 'application/graphql-response+json, application/json;q=0.9'
+
 /**
  * The HTTP request for one operation: the same in k6 and in the CI test that replays it.
  * @param {Operation} op
@@ -96,8 +98,10 @@ export function operation (name) {
  */
 export function buildRequest (op, ctx, target) {
   const variables = op.variables ? op.variables(ctx) : {}
+  // what current GraphQL clients send: the server then answers request errors (the hostile
+  // operations) with 4xx statuses; with `application/json` alone they would be 200 (docs/http.md)
   /** @type {Record<string, string>} */
-  const headers = { 'content-type': 'application/json' }
+  const headers = { 'content-type': 'application/json', accept: ACCEPT }
   if (target.token) headers.authorization = `Bearer ${target.token}`
   if (op.idempotent) headers['idempotency-key'] = `k6-${ctx.run}-${op.name}-${ctx.vu}-${ctx.iter}`
   return {

@@ -7,6 +7,7 @@ import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import { databaseFailure } from '../db/errors.js'
 import { ERRORS, KNOWN_CODES, type ErrorCode } from '../errors.js'
 import { boundedMessage, httpError } from '../http-errors.js'
+import { responseStatus } from './http-media.js'
 import { securityEvent } from '../security/events.js'
 
 export interface FormatterOptions {
@@ -109,6 +110,7 @@ export function createErrorFormatter (opts: FormatterOptions) {
     const log = ctx.reply?.request.log ?? ctx.app.log
     const requestId = ctx.reply?.request.id
     let status = 200
+    let first: ErrorCode | undefined
     const executed = execution.data !== undefined
     const recorded: Array<{ err: unknown, code: string, known: boolean }> | undefined = opts.record && []
     const errors: ClientError[] = flatten(execution.errors ?? []).map((e, i) => {
@@ -120,7 +122,7 @@ export function createErrorFormatter (opts: FormatterOptions) {
       const c = classify(e)
       opts.count?.(c.code)
       recorded?.push({ err: e.originalError ?? e, code: c.code, known: c.known })
-      if (i === 0 && !executed) status = c.status
+      if (i === 0 && !executed) [status, first] = [c.status, c.code]
       const json = e.toJSON() as ClientError
       // graphql-jit reports list indices as strings; the spec wants integers (field names never are).
       if (Array.isArray(json.path)) json.path = json.path.map((p: string | number) => typeof p === 'string' && /^\d+$/.test(p) ? Number(p) : p)
@@ -144,6 +146,8 @@ export function createErrorFormatter (opts: FormatterOptions) {
       return { ...json, message, extensions }
     })
     if (recorded && recorded.length > 0) opts.record!(ctx, recorded, executed)
+    // by the media type the client accepts (src/graphql/http-media.ts)
+    if (ctx.reply) status = responseStatus(ctx.reply.request as FastifyRequest, status, executed, first)
     return { statusCode: status, response: executed ? { data: execution.data ?? null, errors } : { errors } }
   }
 }

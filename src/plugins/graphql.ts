@@ -15,6 +15,7 @@ import { batchHook, costHook, parseOptions, validationRules } from '../graphql/l
 import { loaders } from '../graphql/loaders.js'
 import { getOperationCheck } from '../graphql/get-operation.js'
 import { pinOperation } from '../graphql/compat/mercurius.js'
+import { graphqlOverHttp } from '../graphql/http-request.js'
 import { parsedDocumentsOnly } from '../graphql/parsed-only.js'
 import { automaticPersistedQueries, loadTrustedDocuments, trustedDocumentsOnly } from '../graphql/persisted-queries.js'
 import * as posts from '../graphql/resolvers/posts.js'
@@ -51,6 +52,8 @@ export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, p
     // a GET's operation must exist before Mercurius looks it up (src/graphql/get-operation.ts)
     if (route.url === path && route.method === 'GET') route.preHandler = [getOperationCheck(parseOptions(config)), ...[route.preHandler ?? []].flat()]
   })
+  // GraphQL over HTTP: malformed requests (400), Accept (406), the response's media type and status
+  graphqlOverHttp(app, { path, persistedQueries: config.PERSISTED_QUERIES !== 'off', batching: config.MAX_BATCH > 0 })
   // PERSISTED_QUERIES: off, automatic (APQ shared through Redis) or only (trusted documents)
   const persistedQueryProvider = config.PERSISTED_QUERIES === 'automatic'
     ? automaticPersistedQueries({
@@ -78,8 +81,9 @@ export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, p
     // and introspection as validation rules, run once per distinct document
     graphql: { parseOptions: parseOptions(config) },
     validationRules: validationRules(config),
-    // a GET (or a simple POST a browser could send cross-site) must carry a preflight-forcing header
-    csrfPrevention: true,
+    // a GET (or a simple POST a browser could send cross-site) must carry a preflight-forcing header:
+    // the one the GraphQL-over-HTTP specification suggests, or one of Mercurius's
+    csrfPrevention: { requiredHeaders: ['graphql-require-preflight', 'mercurius-require-preflight', 'x-mercurius-operation-name'] },
     context: (request) => ({ caller: request.caller, requestId: request.id, ...repos, deadline: performance.now() + config.QUERY_TIMEOUT_MS }),
     errorFormatter: createErrorFormatter({
       mask: config.isProduction,

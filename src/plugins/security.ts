@@ -48,7 +48,7 @@ const NO_REDIRECT = new Set(['/health', '/ready', '/metrics'])
 const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/
 
 // what a browser client may send and read cross-origin
-const ALLOWED_HEADERS = ['content-type', 'authorization', 'x-request-id', 'idempotency-key', 'x-mercurius-operation-name', 'mercurius-require-preflight']
+const ALLOWED_HEADERS = ['content-type', 'authorization', 'x-request-id', 'idempotency-key', 'x-mercurius-operation-name', 'mercurius-require-preflight', 'graphql-require-preflight']
 const EXPOSED_HEADERS = ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'x-ratelimit-cost', 'x-ratelimit-points-limit', 'x-ratelimit-points-remaining']
 
 export default fp<SecurityOptions>(async function securityPlugin (app, { config }) {

@@ -6,14 +6,15 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../src/app.js'
 import { sha256 } from '../../src/graphql/persisted-queries.js'
-import { buildTestApp, createTestDatabase, errorsOf, type TestDatabase } from '../helpers/app.js'
+import { buildTestApp, createTestDatabase, errorsOf, MODERN_ACCEPT, type TestDatabase } from '../helpers/app.js'
 import { deleteRedisKeys, describeWith, TEST_REDIS_URL } from '../helpers/services.js'
 
 const QUERY = '{ users(limit: 2) { name } }'
 const DATA = { users: [{ name: 'Ada Lovelace' }, { name: 'Alan Lovelace' }] }
 
-async function send (app: App, body: Record<string, unknown>) {
-  const res = await app.inject({ method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(body) })
+// what Apollo Client sends; `accept: 'application/json'` for a client written before the specification
+async function send (app: App, body: Record<string, unknown>, accept = MODERN_ACCEPT) {
+  const res = await app.inject({ method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json', accept }, payload: JSON.stringify(body) })
   return { status: res.statusCode, body: res.json() }
 }
 const apq = (hash: string, query?: string) => ({ ...(query && { query }), extensions: { persistedQuery: { version: 1, sha256Hash: hash } } })
@@ -39,11 +40,18 @@ describeWith('redis', 'automatic persisted queries shared through Redis', () => 
 
   it('follows the APQ protocol: not found, register with the query, then the hash alone works on every instance', async () => {
     const hash = sha256(QUERY)
-    const miss = await send(a, apq(hash))
-    expect(miss.status).toBe(200)
-    expect(miss.body.errors[0]).toMatchObject({ message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } })
+    // nothing ran: 404 under application/graphql-response+json (a 4xx that Apollo Client answers by
+    // sending the query, where a 400 would turn persisted queries off), 200 under application/json,
+    // as Apollo Server answers it
+    for (const [accept, status] of [[MODERN_ACCEPT, 404], ['application/json', 200]] as const) {
+      const miss = await send(a, apq(hash), accept)
+      expect(miss.status).toBe(status)
+      expect(miss.body.errors[0]).toMatchObject({ message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } })
+    }
     expect(await send(a, apq(hash, QUERY))).toEqual({ status: 200, body: { data: DATA } })
     expect(await send(b, apq(hash))).toEqual({ status: 200, body: { data: DATA } })
+    // null parameters beside the hash mean the same as absent ones
+    expect(await send(b, { query: null, variables: null, operationName: null, ...apq(hash) })).toEqual({ status: 200, body: { data: DATA } })
   })
 
   it('stores nothing when the hash is not the query\'s SHA-256', async () => {

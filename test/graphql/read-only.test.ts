@@ -37,9 +37,12 @@ describe('READ_ONLY=true', () => {
       'mutation { createPost(input: { title: "t", body: "b" }) { id } }'
     ]
     for (const query of mutations) {
-      const res = await gql(readOnly, query, { token: admin })
-      expect(res.statusCode).toBe(200)
-      expect(res.body).toEqual({ errors: [{ message: expect.any(String), extensions: { code: 'SERVICE_READ_ONLY' } }] })
+      // nothing ran (no data): a 4xx under application/graphql-response+json, 200 under application/json
+      for (const [accept, status] of [[undefined, 400], ['application/json', 200]] as const) {
+        const res = await gql(readOnly, query, { token: admin, ...(accept && { headers: { accept } }) })
+        expect(res.statusCode).toBe(status)
+        expect(res.body).toEqual({ errors: [{ message: expect.any(String), extensions: { code: 'SERVICE_READ_ONLY' } }] })
+      }
     }
     expect(await countUsers(readOnly)).toBe(before)
     expect((await gql(readOnly, '{ user(id: "1") { name } }')).body).toEqual({ data: { user: { name: 'Ada Lovelace' } } })

@@ -88,13 +88,20 @@ export function token (sub: string, roles: string[] = [], expiresInSeconds = 360
 
 export interface GqlOptions { variables?: Record<string, unknown>, token?: string, headers?: Record<string, string>, operationName?: string }
 
-/** POST /graphql through app.inject. */
+/**
+ * What current GraphQL clients (Apollo Client, urql, graphql-request) send as Accept: request
+ * errors then come with 4xx statuses (src/graphql/http-media.ts).
+ */
+export const MODERN_ACCEPT = 'application/graphql-response+json, application/json;q=0.9'
+
+/** POST /graphql through app.inject, with the modern Accept unless opts.headers names another. */
 export async function gql (app: App, query: string, opts: GqlOptions = {}) {
   const res = await app.inject({
     method: 'POST',
     url: '/graphql',
     headers: {
       'content-type': 'application/json',
+      accept: MODERN_ACCEPT,
       ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
       ...opts.headers
     },

@@ -44,7 +44,7 @@ describe('the mix', () => {
       .map((c) => buildRequest(operation(name), c, { graphqlUrl: '/graphql', token: admin }).headers['idempotency-key']))
     expect(new Set(keys).size).toBe(8)
     expect(buildRequest(operation('users'), ctx(), { graphqlUrl: '/graphql', token: admin }).headers).toEqual({
-      'content-type': 'application/json', authorization: `Bearer ${admin}`
+      'content-type': 'application/json', accept: 'application/graphql-response+json, application/json;q=0.9', authorization: `Bearer ${admin}`
     })
   })
 })
@@ -109,5 +109,11 @@ describeWith('postgres', 'against a real app', () => {
     const accepted = await app.inject({ method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json' }, payload: { query: '{ users(limit: 1) { id } }' } })
     const checks = checksFor(operation('tooDeep'), {})
     expect(Object.keys(checks).filter((n) => !checks[n]({ status: accepted.statusCode, body: accepted.body }))).toEqual(['status is 400', 'tooDeep rejected with QUERY_TOO_DEEP'])
+    // and on a rejection answered by the legacy rule (Accept: application/json, 200): the scripts
+    // must send the modern Accept for their status checks to hold
+    const req = buildRequest(operation('tooDeep'), ctx(), { graphqlUrl: '/graphql', token: admin })
+    const legacy = await app.inject({ method: 'POST', url: req.url, headers: { ...req.headers, accept: 'application/json' }, payload: req.body })
+    const again = checksFor(operation('tooDeep'), {})
+    expect(Object.keys(again).filter((n) => !again[n]({ status: legacy.statusCode, body: legacy.body }))).toEqual(['status is 400'])
   })
 })

@@ -7,7 +7,8 @@ import { runInNewContext } from 'node:vm'
 import fc from 'fast-check'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { App } from '../../src/app.js'
-import { buildTestApp, createTestDatabase, token, type TestDatabase } from '../helpers/app.js'
+import { GRAPHQL_RESPONSE } from '../../src/graphql/http-media.js'
+import { buildTestApp, createTestDatabase, MODERN_ACCEPT, token, type TestDatabase } from '../helpers/app.js'
 import { report } from '../helpers/faults.js'
 
 let db: TestDatabase
@@ -85,7 +86,9 @@ const graphqlRequest = fc.oneof(
   // mostly none (one operation per document); sometimes one that may not exist
   operationName: fc.oneof({ weight: 6, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom('Q', 'M', 'V', 'Other', '') }),
   auth: caller,
-  get: fc.boolean()
+  get: fc.boolean(),
+  // current clients, legacy ones, none, anything, and one that accepts neither JSON type (406)
+  accept: fc.constantFrom(MODERN_ACCEPT, GRAPHQL_RESPONSE, 'application/json', undefined, '*/*', 'text/html')
 }))
 
 // --- random bodies
@@ -110,13 +113,22 @@ async function check (res: { statusCode: number, body: string }) {
 
 async function sendGraphql (r: Of<typeof graphqlRequest>) {
   const headers: Record<string, string> = r.auth ? { authorization: `Bearer ${r.auth}` } : {}
+  if (r.accept) headers.accept = r.accept
+  let res
   if (r.get) {
     // CSRF prevention: a GET carries the preflight-forcing header
     headers['mercurius-require-preflight'] = 'true'
     const qs = new URLSearchParams({ query: r.query, ...(r.variables !== undefined && { variables: JSON.stringify(r.variables) }), ...(r.operationName !== undefined && { operationName: r.operationName }) })
-    return check(await app.inject({ method: 'GET', url: `/graphql?${qs}`, headers }))
+    res = await app.inject({ method: 'GET', url: `/graphql?${qs}`, headers })
+  } else {
+    res = await app.inject({ method: 'POST', url: '/graphql', headers: { ...headers, 'content-type': 'application/json' }, payload: JSON.stringify({ query: r.query, variables: r.variables, operationName: r.operationName }) })
   }
-  return check(await app.inject({ method: 'POST', url: '/graphql', headers: { ...headers, 'content-type': 'application/json' }, payload: JSON.stringify({ query: r.query, variables: r.variables, operationName: r.operationName }) }))
+  await check(res)
+  // the specification's MUST for application/graphql-response+json: no 2xx without `data`
+  if (r.accept?.startsWith(GRAPHQL_RESPONSE)) {
+    expect(res.headers['content-type']).toBe(`${GRAPHQL_RESPONSE}; charset=utf-8`)
+    if (res.statusCode < 300 && !('data' in (res.json() as object))) throw new Error(`${res.statusCode} without data: ${res.body.slice(0, 300)}`)
+  }
 }
 
 async function sendRaw (r: Of<typeof rawRequest>) {
@@ -158,7 +170,7 @@ it.each([
   const res = await app.inject({
     method: r.method,
     url: 'url' in r ? r.url : '/graphql',
-    headers: { 'content-type': 'contentType' in r ? r.contentType : 'application/json', 'mercurius-require-preflight': 'true' },
+    headers: { 'content-type': 'contentType' in r ? r.contentType : 'application/json', 'mercurius-require-preflight': 'true', accept: MODERN_ACCEPT },
     ...('payload' in r ? { payload: typeof r.payload === 'string' ? r.payload : JSON.stringify(r.payload) } : {})
   })
   expect(res.statusCode).toBe(status)

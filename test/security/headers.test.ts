@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../src/app.js'
 import { ConfigError, loadConfig } from '../../src/config.js'
-import { buildTestApp, createTestDatabase, gql, JWT_SECRET, type TestDatabase } from '../helpers/app.js'
+import { buildTestApp, createTestDatabase, gql, JWT_SECRET, MODERN_ACCEPT, type TestDatabase } from '../helpers/app.js'
 
 let db: TestDatabase
 let app: App
@@ -30,7 +30,8 @@ const post = (payload: string, headers: Record<string, string> = {}) =>
 describe('security headers', () => {
   it.each([
     ['a query', () => post('{"query":"{ me { id } }"}'), 200],
-    ['a validation error', () => post('{"query":"{ nope }"}'), 400],
+    ['a validation error', () => post('{"query":"{ nope }"}', { accept: MODERN_ACCEPT }), 400],
+    ['a validation error, answered as application/json', () => post('{"query":"{ nope }"}'), 200],
     ['a bad token', () => post('{"query":"{ me { id } }"}', { authorization: 'Bearer x.y.z' }), 401],
     ['invalid JSON', () => post('{"query":'), 400],
     ['a body over the limit', () => post(JSON.stringify({ query: `{ me { id } } #${'x'.repeat(2000)}` })), 413],
