@@ -31,6 +31,8 @@ export async function send (app: App, form: Form, req: Req, token?: string): Pro
   const headers: Record<string, string> = {
     'content-type': 'application/json',
     'mercurius-require-preflight': 'true',
+    // the current GraphQL-over-HTTP media type: a request error is a 4xx (a batch is application/json)
+    accept: 'application/graphql-response+json',
     ...(token ? { authorization: `Bearer ${token}` } : {})
   }
   const seen = watch(app)

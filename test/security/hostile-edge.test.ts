@@ -72,7 +72,8 @@ function inject (r: Request) {
   return app.inject({
     method,
     url: r.url ?? '/graphql',
-    headers: r.body === undefined ? r.headers : { 'content-type': 'application/json', ...r.headers },
+    // the current GraphQL-over-HTTP media type: request errors are 4xx (docs/http.md)
+    headers: { accept: 'application/graphql-response+json', ...(r.body === undefined ? {} : { 'content-type': 'application/json' }), ...r.headers },
     ...(r.body !== undefined ? { payload: r.body } : {})
   })
 }
