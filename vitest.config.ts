@@ -1,10 +1,8 @@
 import { defineConfig } from 'vitest/config'
 
-// With TEST_DATABASE_URL every test file gets its own database (copied from a migrated, seeded
-// template), so files run in parallel. Without it, one embedded PGlite (~750 MB, one shared
-// session) serves the whole run, and files run one after another, each resetting the data.
-const realPostgres = Boolean(process.env.TEST_DATABASE_URL)
-
+// Every test file gets its own database (copied from a migrated, seeded template) on the server
+// TEST_DATABASE_URL names or else on an embedded PostgreSQL started for the run (test/global-setup.ts),
+// so files run in parallel.
 export default defineConfig({
   // Node resolves `graphql` to its CommonJS build (package.json "main"), which mercurius also
   // loads; Vite would pick the ESM build ("module") for our sources: two graphql realms, whose
@@ -14,8 +12,6 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
     pool: 'forks',
-    fileParallelism: realPostgres,
-    maxWorkers: realPostgres ? 2 : 1,
     testTimeout: 30_000,
     hookTimeout: 60_000,
     teardownTimeout: 30_000,

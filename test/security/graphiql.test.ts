@@ -4,7 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chromium, type BrowserContext } from 'playwright-core'
 import { buildTestApp, createTestDatabase, JWT_SECRET, type TestDatabase } from '../helpers/app.js'
 import { startServer, type ServerProcess } from '../helpers/child.js'
@@ -22,8 +22,7 @@ describe('GraphiQL in development', () => {
   let profile: string
   beforeAll(async () => {
     server = await startServer({
-      NODE_ENV: 'development', DATABASE_URL: db.url, JWT_SECRET,
-      DATABASE_PREPARED_STATEMENTS: inject('templateDatabase') ? 'true' : 'false'
+      NODE_ENV: 'development', DATABASE_URL: db.url, JWT_SECRET
     })
     profile = mkdtempSync(join(tmpdir(), 'bastion-chromium-'))
     // a fresh profile (--user-data-dir) per run
