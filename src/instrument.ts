@@ -2,6 +2,7 @@
 // Does nothing unless SENTRY_DSN is set. Only errors are sent (src/observability/sentry.ts reports
 // the unexpected ones): tracesSampleRate is left unset, which keeps Sentry's performance
 // instrumentation of http, pg, graphql... off the request path entirely.
+import './compile-cache.js'
 import * as Sentry from '@sentry/node'
 import { loadConfig } from './config.js'
 
