@@ -1,9 +1,8 @@
 // Loaded with `node --import` before anything else, so Sentry can instrument the modules it wraps.
-// Does nothing unless SENTRY_DSN is set. Only errors are sent (src/observability/sentry.ts reports
-// the unexpected ones): tracesSampleRate is left unset, which keeps Sentry's performance
+// Does nothing (and loads nothing) unless SENTRY_DSN is set. Only errors are sent
+// (src/observability/sentry.ts reports the unexpected ones): tracesSampleRate is left unset, which keeps Sentry's performance
 // instrumentation of http, pg, graphql... off the request path entirely.
 import './compile-cache.js'
-import * as Sentry from '@sentry/node'
 import { loadConfig } from './config.js'
 
 let dsn: string | undefined
@@ -16,6 +15,8 @@ try {
   // an invalid configuration is reported by the server itself
 }
 if (dsn) {
+  // loaded only with a DSN: @sentry/node costs about a second of CPU at every start
+  const Sentry = await import('@sentry/node')
   Sentry.init({
     dsn,
     environment,
