@@ -18,9 +18,12 @@ const dir = mkdtempSync(join(tmpdir(), 'bastion-embedded-'))
 chmodSync(dir, 0o755)
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
-const env = (cluster: string) => ({ NODE_ENV: 'development', LOG_LEVEL: 'info', EMBEDDED_DATABASE_DIR: join(dir, cluster), JWT_SECRET })
+// about the database, not load shedding: a busy machine's event-loop lag must not answer 503 here
+const env = (cluster: string) => ({
+  NODE_ENV: 'development', LOG_LEVEL: 'info', EMBEDDED_DATABASE_DIR: join(dir, cluster), JWT_SECRET, PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0'
+})
 
-it('starts on an embedded PostgreSQL with demo data and prepared statements, and keeps what was written across a restart', { timeout: 180_000 }, async () => {
+it('starts on an embedded PostgreSQL with demo data and prepared statements, and keeps what was written across a restart', { timeout: 300_000 }, async () => {
   const config = () => loadConfig({ ...env('inproc'), LOG_LEVEL: 'silent', DATABASE_POOL_MIN: '1', DATABASE_POOL_MAX: '1' })
   const first = await buildApp(config())
   try {
@@ -56,7 +59,7 @@ describe('a server killed with SIGKILL', () => {
   afterAll(() => { for (const s of servers) s.child.kill('SIGKILL') })
 
   async function start (cluster: string) {
-    const server = await startServer(env(cluster), 120_000)
+    const server = await startServer(env(cluster), 240_000)
     servers.push(server)
     return server
   }
@@ -72,7 +75,7 @@ describe('a server killed with SIGKILL', () => {
   const childrenOf = (pid: number) => execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' })
     .split('\n').filter(Boolean).map((l) => { const [p, ...args] = l.trim().split(/\s+/); return { pid: Number(p), args: args.join(' ') } })
 
-  it('takes its embedded PostgreSQL with it, and the next start serves the data', { timeout: 300_000 }, async () => {
+  it('takes its embedded PostgreSQL with it, and the next start serves the data', { timeout: 600_000 }, async () => {
     const first = await start('killed')
     expect((await post(first, 'mutation { createUser(input: { name: "Survivor", email: "s@example.com" }) { id } }', token('1', ['admin']))).errors).toBeUndefined()
     const postmaster = runningPostmaster(join(dir, 'killed'))
@@ -89,7 +92,7 @@ describe('a server killed with SIGKILL', () => {
     expect(runningPostmaster(join(dir, 'killed'))).toBeUndefined()
   })
 
-  it('whose postmaster outlived it (its watchdog killed too) is stopped and replaced by the next start', { timeout: 300_000 }, async () => {
+  it('whose postmaster outlived it (its watchdog killed too) is stopped and replaced by the next start', { timeout: 600_000 }, async () => {
     const first = await start('orphan')
     const kids = childrenOf(first.child.pid!)
     const postmaster = runningPostmaster(join(dir, 'orphan'))!
