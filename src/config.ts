@@ -23,7 +23,7 @@ export const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info')
     .describe('pino log level'),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional()
-    .describe('PostgreSQL connection string; unset = embedded PGlite under .data/ (refused in production)'),
+    .describe('PostgreSQL connection string; unset = an embedded PostgreSQL under .data/ (refused in production)'),
   DATABASE_POOL_MIN: int(0, 1000).default(2).describe('connections the pool keeps open'),
   DATABASE_POOL_MAX: int(1, 1000).default(20).describe('most connections the pool opens'),
   DATABASE_CONNECT_TIMEOUT_MS: int(1).default(5000)
@@ -33,7 +33,7 @@ export const schema = z.object({
     .describe('named prepared statements for hot queries; turn off behind a PgBouncer older than 1.21 in transaction mode'),
   DATABASE_SSL_CA_FILE: z.string().optional()
     .describe('CA certificate (PEM) that the PostgreSQL server certificate must chain to; use with sslmode in DATABASE_URL'),
-  EMBEDDED_DATABASE_DIR: z.string().min(1).default('.data/pglite')
+  EMBEDDED_DATABASE_DIR: z.string().min(1).default('.data/postgres')
     .describe('where the embedded PostgreSQL keeps its files when DATABASE_URL is unset'),
   QUERY_TIMEOUT_MS: int(1).default(30000)
     .describe('PostgreSQL statement_timeout and the GraphQL execution deadline'),
@@ -167,7 +167,7 @@ export type Config = Readonly<Omit<Raw, 'GRAPHIQL' | 'INTROSPECTION' | 'FORCE_HT
   SHUTDOWN_DELAY_MS: number
   JWT_SECRET: string
   isProduction: boolean
-  /** DATABASE_URL unset: the embedded PGlite serves the pool. */
+  /** DATABASE_URL unset: the embedded PostgreSQL serves the pool. */
   embeddedDatabase: boolean
   /** development only: apply migrations (and seed an empty embedded database) at start-up */
   migrateOnStart: boolean

@@ -6,7 +6,7 @@
 // (src/observability/tracing-setup.ts): Sentry is told to skip its own set-up
 // (https://docs.sentry.io/platforms/javascript/guides/node/opentelemetry/custom-setup/) and its
 // events carry the trace id (src/observability/sentry.ts).
-import * as Sentry from '@sentry/node'
+import './compile-cache.js'
 import { loadConfig, type Config } from './config.js'
 
 let config: Config | undefined
@@ -17,6 +17,8 @@ try {
 }
 const tracing = Boolean(config?.otlpTracesUrl)
 if (config?.SENTRY_DSN) {
+  // loaded only with a DSN: @sentry/node costs about a second of CPU at every start
+  const Sentry = await import('@sentry/node')
   Sentry.init({
     dsn: config.SENTRY_DSN,
     environment: config.NODE_ENV,

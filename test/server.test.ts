@@ -1,6 +1,5 @@
 // The real process: SIGTERM while requests are in flight loses none of them and exits 0.
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { inject } from 'vitest'
 import { createTestDatabase, JWT_SECRET, type TestDatabase } from './helpers/app.js'
 import { startServer } from './helpers/child.js'
 
@@ -14,8 +13,7 @@ it('finishes in-flight requests on SIGTERM, then exits 0 within the grace period
     LOG_LEVEL: 'debug',
     NODE_ENV: 'test', DATABASE_URL: db.url, JWT_SECRET, SHUTDOWN_GRACE_MS: '10000',
     // 20 deliberately heavy requests (cost 8201 each): this test is about shutdown, not limits
-    MAX_QUERY_COMPLEXITY: '0', RATE_LIMIT_POINTS: '0',
-    DATABASE_PREPARED_STATEMENTS: inject('templateDatabase') ? 'true' : 'false'
+    MAX_QUERY_COMPLEXITY: '0', RATE_LIMIT_POINTS: '0'
   })
   const query = '{ users(limit: 100) { id posts(limit: 20) { id author { id name } } } }'
   const requests = Array.from({ length: 20 }, () => fetch(`${server.url}/graphql`, {

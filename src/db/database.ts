@@ -23,7 +23,7 @@ export interface QueryEvent {
 export interface Database extends Queryable {
   readonly pool: pg.Pool
   /**
-   * Runs fn in one transaction. With the embedded database, never await another pool query inside it.
+   * Runs fn in one transaction.
    * timeoutMs (what is left of the request's deadline) becomes the transaction's statement_timeout.
    */
   transaction<T> (fn: (tx: Queryable) => Promise<T>, opts?: { timeoutMs?: number }): Promise<T>
@@ -41,7 +41,7 @@ export interface DatabaseOptions {
   connectTimeoutMs: number
   idleTimeoutMs: number
   statementTimeoutMs: number
-  /** Named (server-side prepared) statements; off for the embedded database, which cannot keep them. */
+  /** Named (server-side prepared) statements for hot queries (DATABASE_PREPARED_STATEMENTS). */
   preparedStatements: boolean
   applicationName?: string
   onIdleError: (err: Error) => void
@@ -150,7 +150,7 @@ export function createDatabase (opts: DatabaseOptions): Database {
 
 /**
  * One connection for scripts and test set-up (seed, bench, templates): no pool minimum, no
- * statement timeout, no prepared statements (the embedded database cannot keep them).
+ * statement timeout, no prepared statements (a script runs each statement once).
  */
 export function createScriptDatabase (connection: string | pg.ClientConfig, connectTimeoutMs = 5000): Database {
   return createDatabase({

@@ -1,4 +1,4 @@
-// The database: one pg Pool (src/db/database.ts), or the embedded PGlite when DATABASE_URL is unset.
+// The database: one pg Pool (src/db/database.ts), on the embedded PostgreSQL when DATABASE_URL is unset.
 // With DATABASE_REPLICA_URLS, app.db routes queries to read replicas (src/db/routing.ts).
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
@@ -28,10 +28,15 @@ export default fp<DbOptions>(async function dbPlugin (app, { config, graphqlPath
   let embedded: Awaited<ReturnType<typeof startEmbedded>> | undefined
   if (config.embeddedDatabase) {
     const started = Date.now()
-    embedded = await startEmbedded(config.EMBEDDED_DATABASE_DIR, config.DATABASE_POOL_MAX + 1)
+    // the pool, plus a few for migrations, scripts and a psql session
+    embedded = await startEmbedded({
+      dir: config.EMBEDDED_DATABASE_DIR,
+      maxConnections: config.DATABASE_POOL_MAX + 10,
+      onLog: (line) => app.log.debug({ postgres: line }, 'embedded PostgreSQL')
+    })
     connection = embedded.connection
-    app.log.warn({ dir: config.EMBEDDED_DATABASE_DIR, ms: Date.now() - started },
-      'using the embedded development database (PGlite); set DATABASE_URL for a real PostgreSQL')
+    app.log.warn({ dir: config.EMBEDDED_DATABASE_DIR, port: connection.port, ms: Date.now() - started },
+      'using the embedded development PostgreSQL; set DATABASE_URL for your own server')
   }
   const primary = createDatabase({
     connection,
@@ -40,7 +45,7 @@ export default fp<DbOptions>(async function dbPlugin (app, { config, graphqlPath
     connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS,
     idleTimeoutMs: config.DATABASE_IDLE_TIMEOUT_MS,
     statementTimeoutMs: config.QUERY_TIMEOUT_MS,
-    preparedStatements: config.DATABASE_PREPARED_STATEMENTS && !config.embeddedDatabase,
+    preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
     onIdleError: (err) => app.log.error({ err }, 'idle database connection failed'),
     onReadOnlyRetry: () => {
       if (app.hasDecorator('metrics')) app.metrics.dbReadOnlyRetries.inc()
@@ -71,6 +76,9 @@ export default fp<DbOptions>(async function dbPlugin (app, { config, graphqlPath
     if (embedded) {
       const seeded = await seed(db)
       if (seeded.users > 0) app.log.info(seeded, 'seeded the embedded database with demo data')
+    } else if ((await db.query('empty', 'SELECT NOT EXISTS (SELECT 1 FROM users) AS empty')).rows[0].empty) {
+      // development on your own server: never writes demo data there unasked
+      app.log.info('the database has no users yet: `npm run seed` inserts the demo data set (DATABASE_URL)')
     }
   }
 }, { name: 'db' })

@@ -2,14 +2,13 @@
 // with sequential scans discouraged: a Seq Scan that remains means no index serves that path.
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../src/app.js'
 import type { QueryEvent } from '../../src/db/database.js'
 import { ROOT } from '../../src/paths.js'
 import { buildTestApp, createTestDatabase, gql, token, type TestDatabase } from '../helpers/app.js'
-import { describeWith } from '../helpers/services.js'
 
-describeWith('postgres', 'query plans', () => {
+describe('query plans', () => {
   let db: TestDatabase
   let app: App
   const seen = new Map<string, QueryEvent>()

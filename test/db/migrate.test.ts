@@ -2,15 +2,15 @@
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { promisify } from 'node:util'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import pg from 'pg'
 import { withDatabase } from '../../src/db/connection.js'
 import { migrate } from '../../src/db/migrate.js'
-import { describeWith, TEST_DATABASE_URL } from '../helpers/services.js'
+import { TEST_DATABASE_URL } from '../helpers/services.js'
 
 const run = promisify(execFile)
 
-describeWith('postgres', 'migrations', () => {
+describe('migrations', () => {
   const name = `bastion_m_${randomBytes(4).toString('hex')}`
   let url: string
   let admin: pg.Client
@@ -27,7 +27,7 @@ describeWith('postgres', 'migrations', () => {
     admin = new pg.Client({ connectionString: TEST_DATABASE_URL })
     await admin.connect()
     await admin.query(`CREATE DATABASE ${name}`)
-    url = withDatabase(TEST_DATABASE_URL!, name)
+    url = withDatabase(TEST_DATABASE_URL, name)
   })
   afterAll(async () => {
     await admin?.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)

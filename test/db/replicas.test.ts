@@ -37,7 +37,7 @@ const traffic: typeof startTraffic = (send, workers) => {
 }
 afterEach(async () => { await Promise.all(loads.splice(0).map((l) => l.stop())) })
 
-describeWith('postgres', 'read replicas', () => {
+describeWith('redis', 'read replicas', () => {
   describeWith('redis', 'two instances sharing Redis', () => {
     let repl: Replication
     let endpoint: Endpoint

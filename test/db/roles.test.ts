@@ -5,18 +5,18 @@
 import { execFile } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { promisify } from 'node:util'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import pg from 'pg'
 import type { App } from '../../src/app.js'
 import { migrate } from '../../src/db/migrate.js'
 import { appRoleName, excessPrivileges } from '../../src/db/roles.js'
 import { ROOT } from '../../src/paths.js'
 import { buildTestApp, gql, token } from '../helpers/app.js'
-import { describeWith, TEST_DATABASE_URL } from '../helpers/services.js'
+import { TEST_DATABASE_URL } from '../helpers/services.js'
 
 const run = promisify(execFile)
 
-describeWith('postgres', 'least-privilege database roles', () => {
+describe('least-privilege database roles', () => {
   const id = randomBytes(4).toString('hex')
   const owner = `bastion_owner_${id}`
   const appRole = `bastion_app_${id}`
@@ -28,7 +28,7 @@ describeWith('postgres', 'least-privilege database roles', () => {
   let migrateOutput: string
 
   const urlAs = (user: string) => {
-    const u = new URL(TEST_DATABASE_URL!)
+    const u = new URL(TEST_DATABASE_URL)
     u.username = user
     u.password = ''
     u.pathname = `/${database}`

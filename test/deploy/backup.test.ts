@@ -7,10 +7,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import pg from 'pg'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ROOT } from '../../src/paths.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/app.js'
-import { describeWith } from '../helpers/services.js'
 
 const execFileAsync = promisify(execFile)
 
@@ -45,7 +44,7 @@ async function snapshot (url: string) {
   }
 }
 
-describeWith('postgres', 'npm run backup and npm run restore', () => {
+describe('npm run backup and npm run restore', () => {
   let db: TestDatabase
   let dir: string
   beforeAll(async () => {

@@ -81,7 +81,7 @@ describe('.dockerignore', () => {
   })
 
   it('keeps tests, local data, dependencies, build output and secrets out', () => {
-    for (const path of ['test/health.test.ts', '.data/pglite/PG_VERSION', 'node_modules/pg/package.json', 'dist/src/server.js',
+    for (const path of ['test/health.test.ts', '.data/postgres/PG_VERSION', 'node_modules/pg/package.json', 'dist/src/server.js',
       '.env', '.env.production', 'docker/.env', 'src/.env', 'src/certs/server.key', 'tls.pem', 'backups/x.dump', '.git/config', 'k6/load.js']) {
       expect(inContext(join(ROOT, path)), path).toBe(false)
     }

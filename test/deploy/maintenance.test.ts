@@ -7,14 +7,14 @@ import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import pg from 'pg'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../src/app.js'
 import { withDatabase } from '../../src/db/connection.js'
 import { migrate } from '../../src/db/migrate.js'
 import { ROOT } from '../../src/paths.js'
 import { buildTestApp, createTestDatabase, token, type TestDatabase } from '../helpers/app.js'
 import { traffic, waitUntil } from '../helpers/faults.js'
-import { describeWith, TEST_DATABASE_URL } from '../helpers/services.js'
+import { TEST_DATABASE_URL } from '../helpers/services.js'
 
 const run = promisify(execFile)
 const SCRIPT = join(ROOT, 'docker/pgbackrest/maintenance.sh')
@@ -27,7 +27,7 @@ async function query<T extends pg.QueryResultRow> (url: string, sql: string): Pr
 
 const maintenance = (mode: string, url: string) => run('sh', [SCRIPT, mode], { env: { PATH: process.env.PATH, MAINTENANCE_DATABASE_URL: url }, maxBuffer: 16 * 1024 * 1024 })
 
-describeWith('postgres', 'database maintenance', () => {
+describe('database maintenance', () => {
   let db: TestDatabase
   let app: App
   let base: string

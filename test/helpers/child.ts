@@ -23,7 +23,8 @@ export async function startServer (env: Record<string, string | undefined>, time
   let stderr = ''
   const exited = once(child, 'exit').then(([code]) => code as number | null)
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start in ${timeoutMs} ms: ${stderr}`)), timeoutMs)
+    // a server that did not start in time is killed, never left running after the test
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`server did not start in ${timeoutMs} ms: ${stderr}`)) }, timeoutMs)
     let buffered = ''
     child.stdout!.on('data', (chunk: Buffer) => {
       buffered += chunk.toString()

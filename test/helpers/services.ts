@@ -1,19 +1,18 @@
-// Which real services this run has. Tests that need one call needs(): without the service the
-// suite skips them with the reason, and with REQUIRE_SERVICES=1 (CI) the missing service fails the run.
-import { describe } from 'vitest'
+// Which real services this run has. PostgreSQL is always there: TEST_DATABASE_URL's server, or
+// else the embedded one test/global-setup.ts starts. Tests that need Redis call needs('redis'):
+// without it the suite skips them with the reason, and with REQUIRE_SERVICES=1 (CI) the missing
+// service fails the run.
+import { describe, inject } from 'vitest'
 
-export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL
+/** the PostgreSQL server of this run (a superuser's URL; each test file works in its own database) */
+export const TEST_DATABASE_URL = inject('databaseUrl')
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL
 export const REQUIRE_SERVICES = process.env.REQUIRE_SERVICES === '1'
 
-const available = {
-  postgres: Boolean(TEST_DATABASE_URL),
-  redis: Boolean(TEST_REDIS_URL)
-}
-const variables = { postgres: 'TEST_DATABASE_URL', redis: 'TEST_REDIS_URL' }
+const available = { redis: Boolean(TEST_REDIS_URL) }
+const variables = { redis: 'TEST_REDIS_URL' }
 
-const reason = (service: keyof typeof available) =>
-  `needs a real ${service === 'postgres' ? 'PostgreSQL server' : 'Redis'}; set ${variables[service]}`
+const reason = (service: keyof typeof available) => `needs a real Redis; set ${variables[service]}`
 
 /**
  * true when the service is there; false (skip) or throws (REQUIRE_SERVICES=1) when it is not.

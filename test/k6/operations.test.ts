@@ -6,7 +6,6 @@ import { buildSchema, parse, validate } from 'graphql'
 import type { App } from '../../src/app.js'
 import { loadTypeDefs } from '../../src/graphql/schema.js'
 import { buildTestApp, createTestDatabase, token, type TestDatabase } from '../helpers/app.js'
-import { describeWith } from '../helpers/services.js'
 import { checksFor } from '../../k6/lib/checks.js'
 import { DECK_SIZE, OPERATIONS, buildRequest, operation, pick, type Ctx, type Operation } from '../../k6/lib/operations.js'
 
@@ -49,7 +48,7 @@ describe('the mix', () => {
   })
 })
 
-describeWith('postgres', 'against a real app', () => {
+describe('against a real app', () => {
   let db: TestDatabase
   let app: App
   const userIds: string[] = []

@@ -5,12 +5,10 @@
 import { createServer, type Server } from 'node:http'
 import { once } from 'node:events'
 import { gunzipSync } from 'node:zlib'
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import { inject } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import pg from 'pg'
 import { createTestDatabase, JWT_SECRET, token, type TestDatabase } from '../helpers/app.js'
 import { startServer, type ServerProcess } from '../helpers/child.js'
-import { describeWith } from '../helpers/services.js'
 
 interface SentryEvent { event_id: string, tags?: Record<string, string>, user?: { id?: string }, exception?: { values: Array<{ type: string }> }, request?: { headers?: Record<string, string>, data?: unknown } }
 
@@ -21,7 +19,7 @@ const envelopes: string[] = []
 const events: SentryEvent[] = []
 
 // renames a table: needs a database of its own (the embedded one is shared by the whole run)
-describeWith('postgres', 'Sentry', () => {
+describe('Sentry', () => {
   beforeAll(async () => {
     db = await createTestDatabase()
     const client = new pg.Client({ connectionString: db.url })
@@ -53,7 +51,7 @@ describeWith('postgres', 'Sentry', () => {
   })
 
   function env (extra: Record<string, string>) {
-    return { NODE_ENV: 'test', DATABASE_URL: db.url, JWT_SECRET, DATABASE_PREPARED_STATEMENTS: inject('templateDatabase') ? 'true' : 'false', ...extra }
+    return { NODE_ENV: 'test', DATABASE_URL: db.url, JWT_SECRET, ...extra }
   }
 
   async function post (server: ServerProcess, query: string, requestId: string, jwt?: string) {

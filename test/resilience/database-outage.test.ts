@@ -2,16 +2,15 @@
 // never touched): requests end quickly with SERVICE_UNAVAILABLE or TIMEOUT (no hang, no stack, no
 // address), /ready turns 503 within 2 s, and when the database returns the server recovers with no
 // restart and no leaked pool slots.
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../src/app.js'
 import { buildTestApp, createTestDatabase, gql, type TestDatabase } from '../helpers/app.js'
 import { percentile, report, startProxy, traffic, waitUntil, type Proxy, type Sample } from '../helpers/faults.js'
-import { describeWith } from '../helpers/services.js'
 
 const QUERY = '{ users(limit: 5) { id name posts(limit: 2) { id } } }'
 const POOL_MAX = 5
 
-describeWith('postgres', 'database outage', () => {
+describe('database outage', () => {
   let db: TestDatabase
   let proxy: Proxy
   let app: App

@@ -1,15 +1,14 @@
 // A PostgreSQL cluster of the test's own is restarted under traffic (pg_ctl stop -m fast: sessions
 // are terminated with 57P01, then connections are refused): clean SERVICE_UNAVAILABLE answers,
 // /ready 503 within 2 s, and recovery with no restart of the server and no leaked pool slots.
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../src/app.js'
 import { migrate } from '../../src/db/migrate.js'
 import { seedDatabase } from '../../src/db/seed.js'
 import { buildTestApp, gql } from '../helpers/app.js'
 import { percentile, report, startPostgres, traffic, waitUntil, type PrivatePostgres } from '../helpers/faults.js'
-import { describeWith } from '../helpers/services.js'
 
-describeWith('postgres', 'database restart', () => {
+describe('database restart', () => {
   let pg: PrivatePostgres
   let app: App
 

@@ -1,15 +1,14 @@
 // Deadlines: a statement held up by a lock is cancelled and the request ends with TIMEOUT at the
 // field's path; a transaction's statement_timeout is what is left of the deadline; an exhausted
 // pool fails after DATABASE_CONNECT_TIMEOUT_MS with SERVICE_UNAVAILABLE instead of waiting forever.
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import pg from 'pg'
 import type { App } from '../../src/app.js'
 import { databaseFailure } from '../../src/db/errors.js'
 import { buildTestApp, createTestDatabase, errorsOf, gql, type TestDatabase } from '../helpers/app.js'
 import { report } from '../helpers/faults.js'
-import { describeWith } from '../helpers/services.js'
 
-describeWith('postgres', 'deadlines', () => {
+describe('deadlines', () => {
   let db: TestDatabase
   let app: App
   let locker: pg.Client

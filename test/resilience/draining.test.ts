@@ -3,7 +3,6 @@
 // SHUTDOWN_DELAY_MS, then the server stops accepting, finishes what it accepted, and exits 0
 // within the grace period. Every request the server accepted succeeds.
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { inject } from 'vitest'
 import autocannon from 'autocannon'
 import { createTestDatabase, JWT_SECRET, type TestDatabase } from '../helpers/app.js'
 import { startServer } from '../helpers/child.js'
@@ -18,7 +17,7 @@ it('drains under traffic: no accepted request fails, exit 0 within the grace per
     // debug: the 'incoming request' line (info has one line per request, on completion)
     LOG_LEVEL: 'debug',
     NODE_ENV: 'test', DATABASE_URL: db.url, JWT_SECRET, SHUTDOWN_DELAY_MS: '1000', SHUTDOWN_GRACE_MS: '10000',
-    RATE_LIMIT_MAX: '0', RATE_LIMIT_POINTS: '0', DATABASE_PREPARED_STATEMENTS: inject('templateDatabase') ? 'true' : 'false'
+    RATE_LIMIT_MAX: '0', RATE_LIMIT_POINTS: '0'
   })
   const statuses = new Map<number, number>()
   const errors = new Map<string, number>()

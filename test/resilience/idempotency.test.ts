@@ -1,12 +1,11 @@
 // Idempotency-Key on createUser and createPost: a retry returns the first result and writes
 // nothing, another payload under the same key is refused, concurrent retries write once, keys are
 // per caller, a failed attempt stores nothing, and expired keys are cleaned up.
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import pg from 'pg'
 import type { App } from '../../src/app.js'
 import { buildTestApp, createTestDatabase, errorsOf, gql, token, type TestDatabase } from '../helpers/app.js'
 import { report } from '../helpers/faults.js'
-import { describeWith } from '../helpers/services.js'
 
 let db: TestDatabase
 let app: App
@@ -69,7 +68,7 @@ it('scopes keys to the caller', async () => {
 })
 
 // real concurrency: the embedded database serves every connection on one session
-describeWith('postgres', 'concurrent retries', () => {
+describe('concurrent retries', () => {
   it('writes once when retries with one key race each other', async () => {
     const before = await count('posts')
     const started = performance.now()

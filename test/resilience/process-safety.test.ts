@@ -6,7 +6,6 @@ import { createServer, type Server } from 'node:http'
 import { once } from 'node:events'
 import { gunzipSync } from 'node:zlib'
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { inject } from 'vitest'
 import { createTestDatabase, JWT_SECRET, type TestDatabase } from '../helpers/app.js'
 import { startServer } from '../helpers/child.js'
 import { report } from '../helpers/faults.js'
@@ -44,8 +43,7 @@ afterAll(async () => {
 async function crash (kind: 'exception' | 'rejection') {
   // Sentry first, as `npm start` loads it (a second --import of the same module is a no-op)
   const server = await startServer({
-    NODE_ENV: 'test', DATABASE_URL: db.url, JWT_SECRET, SENTRY_DSN: dsn, CRASH_KIND: kind, SHUTDOWN_GRACE_MS: '10000',
-    DATABASE_PREPARED_STATEMENTS: inject('templateDatabase') ? 'true' : 'false'
+    NODE_ENV: 'test', DATABASE_URL: db.url, JWT_SECRET, SENTRY_DSN: dsn, CRASH_KIND: kind, SHUTDOWN_GRACE_MS: '10000'
   }, 60_000, ['--import', './src/instrument.ts', '--import', './test/helpers/crash-preload.ts'])
   expect((await fetch(`${server.url}/health`)).status).toBe(200)
   const started = Date.now()

@@ -7,9 +7,9 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { promisify } from 'node:util'
-import { afterAll, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { ROOT } from '../../src/paths.js'
-import { describeWith } from '../helpers/services.js'
+import { TEST_DATABASE_URL } from '../helpers/services.js'
 
 const run = promisify(execFile)
 const guide = readFileSync(join(ROOT, 'docs', 'make-it-yours.md'), 'utf8')
@@ -46,7 +46,7 @@ function insert (source: string, line: string, after: 'imports' | RegExp, file: 
   return source.slice(0, at) + line + (found[0][0].endsWith('\n') ? '\n' : ' ') + source.slice(at)
 }
 
-describeWith('postgres', 'docs/make-it-yours.md, followed on a scratch copy', () => {
+describe('docs/make-it-yours.md, followed on a scratch copy', () => {
   const scratch = mkdtempSync(join(tmpdir(), 'bastion-yours-'))
   afterAll(() => rmSync(scratch, { recursive: true, force: true }))
 
@@ -72,7 +72,7 @@ describeWith('postgres', 'docs/make-it-yours.md, followed on a scratch copy', ()
     }
     const env = {
       PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR,
-      TEST_DATABASE_URL: process.env.TEST_DATABASE_URL, TEST_REDIS_URL: process.env.TEST_REDIS_URL, REQUIRE_SERVICES: process.env.REQUIRE_SERVICES,
+      TEST_DATABASE_URL, TEST_REDIS_URL: process.env.TEST_REDIS_URL, REQUIRE_SERVICES: process.env.REQUIRE_SERVICES,
       NO_COLOR: '1'
     }
     const inScratch = (args: string[]) => run(process.execPath, args, { cwd: scratch, env, maxBuffer: 16 * 1024 * 1024 })

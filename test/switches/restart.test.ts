@@ -5,13 +5,12 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pino } from 'pino'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../src/app.js'
 import { createRedis } from '../../src/plugins/redis.js'
 import { runSwitchCommand } from '../../src/switches/command.js'
 import { buildTestApp, createTestDatabase, errorsOf, gql, type TestDatabase } from '../helpers/app.js'
 import { startRedis, waitUntil, type PrivateRedis } from '../helpers/faults.js'
-import { describeWith } from '../helpers/services.js'
 
 let db: TestDatabase
 let redisServer: PrivateRedis
@@ -37,7 +36,7 @@ async function app () {
   return built
 }
 
-describeWith('postgres', 'switches across restarts', () => {
+describe('switches across restarts', () => {
   beforeAll(async () => {
     db = await createTestDatabase()
     dir = mkdtempSync(join(tmpdir(), 'bastion-switch-redis-'))

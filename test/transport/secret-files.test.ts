@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
 import { buildApp, type App } from '../../src/app.js'
 import { signToken } from '../../src/auth/jwt.js'
 import { loadConfig } from '../../src/config.js'
@@ -28,7 +28,6 @@ describeWith('redis', 'secrets read from *_FILE', () => {
     const config = loadConfig({
       NODE_ENV: 'test',
       LOG_LEVEL: 'silent',
-      DATABASE_PREPARED_STATEMENTS: inject('templateDatabase') ? 'true' : 'false',
       REDIS_KEY_PREFIX: `test-${randomBytes(4).toString('hex')}:`,
       DATABASE_URL_FILE: file('database_url', db.url),
       REDIS_URL_FILE: file('redis_url', TEST_REDIS_URL!),

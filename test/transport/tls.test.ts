@@ -6,14 +6,13 @@ import { chownSync, chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileS
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import { afterAll, beforeAll, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import pg from 'pg'
 import { connectionConfig } from '../../src/db/connection.js'
 import { migrate } from '../../src/db/migrate.js'
 import { createRedis } from '../../src/plugins/redis.js'
 import { buildTestApp, gql } from '../helpers/app.js'
 import { freePort, waitUntil } from '../helpers/faults.js'
-import { describeWith } from '../helpers/services.js'
 
 const run = promisify(execFile)
 // the newest installed server (Debian keeps each major version under its own directory)
@@ -32,7 +31,7 @@ async function makeCertificates (dir: string) {
   return { ca: join(dir, 'ca.crt'), other: join(dir, 'other.crt'), cert: join(dir, 'server.crt'), key: join(dir, 'server.key') }
 }
 
-describeWith('postgres', 'TLS', () => {
+describe('TLS', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bastion-tls-'))
   const data = join(dir, 'data')
   let certs: Awaited<ReturnType<typeof makeCertificates>>
