@@ -36,6 +36,9 @@ export interface AutomaticOptions {
   lookup?: (hit: boolean) => void
 }
 
+/** the largest document automatic persisted queries keep (in memory and in Redis) */
+export const PERSISTED_QUERY_MAX_CHARS = 16_384
+
 export function automaticPersistedQueries ({ redis, breaker, ttlSeconds, lookup }: AutomaticOptions) {
   // bounded: registering hashes must not grow memory without limit
   const local = new LRUCache<string, string>({ max: 5000 })
@@ -55,6 +58,9 @@ export function automaticPersistedQueries ({ redis, breaker, ttlSeconds, lookup 
       return query
     },
     async saveQuery (hash: string, query: string) {
+      // anyone may register a document: a large one (comments cost no tokens) is run but not kept,
+      // so registrations cannot fill Redis at the body limit per request
+      if (query.length > PERSISTED_QUERY_MAX_CHARS) return
       local.set(hash, query)
       if (redis) await breaker.run((r) => r.set(`apq:${hash}`, query, 'EX', ttlSeconds), () => null)
     }

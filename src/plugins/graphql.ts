@@ -17,6 +17,7 @@ import { getOperationCheck } from '../graphql/get-operation.js'
 import { pinOperation } from '../graphql/compat/mercurius.js'
 import { graphqlOverHttp } from '../graphql/http-request.js'
 import { parsedDocumentsOnly } from '../graphql/parsed-only.js'
+import { repeatedFieldsLimit } from '../graphql/limits/selections.js'
 import { automaticPersistedQueries, loadTrustedDocuments, trustedDocumentsOnly } from '../graphql/persisted-queries.js'
 import * as posts from '../graphql/resolvers/posts.js'
 import * as users from '../graphql/resolvers/users.js'
@@ -50,7 +51,10 @@ export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, p
   app.addHook('onRoute', (route) => {
     if (route.url === path && route.method === 'POST') route.preValidation = [batchHook(config), ...[route.preValidation ?? []].flat()]
     // a GET's operation must exist before Mercurius looks it up (src/graphql/get-operation.ts)
-    if (route.url === path && route.method === 'GET') route.preHandler = [getOperationCheck(parseOptions(config)), ...[route.preHandler ?? []].flat()]
+    // (and a HEAD is refused: Mercurius guards GET only); a persisted query's hash is looked up first
+    if (route.url === path && (route.method === 'GET' || route.method === 'HEAD')) {
+      route.preHandler = [getOperationCheck(parseOptions(config), persistedQueryProvider && ((hash) => persistedQueryProvider.getQueryFromHash(hash))), ...[route.preHandler ?? []].flat()]
+    }
   })
   // GraphQL over HTTP: malformed requests (400), Accept (406), the response's media type and status
   graphqlOverHttp(app, { path, persistedQueries: config.PERSISTED_QUERIES !== 'off', batching: config.MAX_BATCH > 0 })
@@ -104,6 +108,8 @@ export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, p
   await app.register(mercuriusAuth, authOptions)
   // only documents graphql parsed from the query text (never a JSON-encoded AST)
   app.graphql.addHook('preValidation', parsedDocumentsOnly)
+  // a response name repeated past a few times, before graphql's quadratic overlap check (QUERY_TOO_LARGE)
+  app.graphql.addHook('preValidation', repeatedFieldsLimit)
   // cost with the request's variables (QUERY_TOO_COMPLEX), context.cost, the cost budget
   app.graphql.addHook('preExecution', costHook(config, app.chargeCost))
 }, { name: 'graphql', dependencies: ['db', 'cache', 'auth', 'idempotency', 'rate-limit', 'metrics', 'error-tracking'] })
