@@ -115,10 +115,14 @@ describe('complexity (SPEC cost model, MAX_QUERY_COMPLEXITY = 1000)', () => {
 
 describe('document limits: 400 QUERY_TOO_LARGE naming the limit', () => {
   const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: me { id }`).join(' ')} }`
-  const directives = (n: number) => `{ me { ${'id @include(if: true) '.repeat(n)} } }`
+  // two directives a field, over five fields: no response name repeats past the bound on repeats
+  const FIELDS = ['id', 'name', 'createdAt', '__typename', 'email']
+  const directives = (n: number) => `{ me { ${Array.from({ length: Math.ceil(n / 2) }, (_, i) =>
+    `${FIELDS[i % FIELDS.length]} @include(if: true)${2 * i + 1 < n ? ' @skip(if: false)' : ''}`).join(' ')} } }`
 
-  // 2 + 9n tokens, costing 2n (identical fields run once)
-  const tokens = (n: number) => `{ ${'user(id: "1") { id } '.repeat(n)}}`
+  // 2 + 9n tokens: n fragments of one field each, spread side by side (costing n)
+  const tokens = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `...F${i}`).join(' ')} } ` +
+    Array.from({ length: n }, (_, i) => `fragment F${i} on Query { __typename }`).join(' ')
 
   it.each([
     ['15 aliases', '16', aliases(15), aliases(16), { limit: 'aliases', max: 15 }],
