@@ -1,4 +1,4 @@
-// What the benchmark sends. MAIN_QUERY is the k6 suite's main query (the checklist's), run with an admin token.
+// What the benchmark sends. MAIN_QUERY is the k6 suite's main query (the production-readiness), run with an admin token.
 export const MAIN_QUERY = '{ users(limit: 10) { id name email } }'
 
 const userWithPosts = (id: number) => JSON.stringify({ query: `{ user(id: "${id}") { id name posts(limit: 5) { id title } } }` })

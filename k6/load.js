@@ -1,6 +1,6 @@
-// Load: the checklist's profile. 2 min ramp to 100 VUs, 5 min at 100, 2 min to 200, 5 min at
-// 200, 2 min down; the weighted mix, no think time (as the checklist's example), and the
-// checklist's targets as thresholds. The run passes or fails on them.
+// Load: the production-readiness profile. 2 min ramp to 100 VUs, 5 min at 100, 2 min to 200, 5 min at
+// 200, 2 min down; the weighted mix, no think time (as the production-readiness example), and the
+// production-readiness targets as thresholds. The run passes or fails on them.
 import { seconds, stage } from './lib/config.js'
 import { summaryHandler } from './lib/summary.js'
 import { SUMMARY_TREND_STATS, thresholds } from './lib/thresholds.js'

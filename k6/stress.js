@@ -1,5 +1,5 @@
 // Stress: an open model (ramping arrival rate) that raises the request rate step by step until
-// the checklist's targets break, to find the knee: the highest rate the server sustains within
+// the production-readiness targets break, to find the knee: the highest rate the server sustains within
 // them. The overall thresholds abort the run once crossed (after 30 s of grace), so a stress run
 // is expected to end FAILED; the summary reports the rate it had reached, an upper bound of the
 // knee (thresholds are cumulative, so they cross a little after latency starts to climb).

@@ -1,4 +1,4 @@
-// The error code table (SPEC "Errors"). Clients and tests rely on codes, never on wording.
+// The error code table. Clients and tests rely on codes, never on wording.
 import mercurius from 'mercurius'
 
 export const ERRORS = {

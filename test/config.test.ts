@@ -16,7 +16,7 @@ function problems (env: Record<string, string>): string[] {
 }
 
 describe('loadConfig', () => {
-  it('applies the SPEC defaults outside production', () => {
+  it('applies the documented defaults outside production', () => {
     const c = loadConfig({})
     expect(c).toMatchObject({
       NODE_ENV: 'development', HOST: '127.0.0.1', PORT: 8000, LOG_LEVEL: 'info',

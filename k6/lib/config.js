@@ -9,7 +9,7 @@
  * @property {string} token        a JWT with role admin (the main query reads e-mails; createUser needs it)
  * @property {number} scale        multiplies VUs and arrival rates
  * @property {number} timeScale    multiplies stage durations
- * @property {number} thinkTime    mean pause in seconds between a VU's iterations (0 = none, as the checklist's example)
+ * @property {number} thinkTime    mean pause in seconds between a VU's iterations (0 = none, as the production-readiness example)
  * @property {number} userIdMax    read queries pick user ids 1..userIdMax (the seed has 300)
  * @property {string} resultsDir   where handleSummary writes its JSON (must exist)
  */

@@ -36,7 +36,7 @@ const DEEP = 'users(limit: 1) { posts(limit: 1) { author { posts(limit: 1) { aut
 /** @type {Operation[]} */
 export const OPERATIONS = [
   {
-    // the checklist's main query, with an admin token (e-mails are visible to admins only)
+    // the production-readiness main query, with an admin token (e-mails are visible to admins only)
     name: 'users', kind: 'query', weight: 50,
     query: 'query Users { users(limit: 10) { id name email } }',
     expect: { status: 200, shape: (d) => listOf(d.users, 10, (u) => isString(u.id) && isString(u.name) && isString(u.email)) && d.users.length > 0 }

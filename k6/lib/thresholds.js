@@ -1,4 +1,4 @@
-// Pass or fail, from the production-readiness checklist's performance table: p(95) < 200 ms,
+// Pass or fail, from the production-readiness performance targets: p(95) < 200 ms,
 // p(99) < 500 ms, under 1% failed requests, and over 99% of checks passing; overall and for each
 // operation (by its `op` tag), so a slow mutation cannot hide behind many fast reads.
 // Hostile operations are sent with 400 as their expected status, so their rejections are not

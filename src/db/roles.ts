@@ -1,4 +1,4 @@
-// Least privilege (checklist "Database access restricted"). Migrations run as the owner role
+// Least privilege. Migrations run as the owner role
 // (MIGRATION_DATABASE_URL); right after them, the owner creates or updates the application role the
 // server connects as (DATABASE_URL). That role may read and write the rows of every table in schema
 // public and use its sequences, and nothing else: it owns nothing and has no CREATE on the schema

@@ -1,4 +1,4 @@
-// Business metrics (checklist "Business metrics tracked"): what the service is for, next to how it
+// Business metrics: what the service is for, next to how it
 // runs. Counters of created users and posts, and a gauge of distinct authenticated callers seen in
 // the last ACTIVE_CALLERS_WINDOW_SECONDS. Registered on the app's own registry (src/plugins/metrics.ts).
 // Replacing the example domain? Replace the two counters with yours (docs/make-it-yours.md).

@@ -1,4 +1,4 @@
-// The Prometheus metrics of SPEC "Metrics", on a Registry of their own per app instance (so test
+// The Prometheus metrics of docs/observability.md, on a Registry of their own per app instance (so test
 // apps in one process do not collide), with prom-client's default process and nodejs metrics.
 // https://github.com/siimon/prom-client
 import { totalmem } from 'node:os'
@@ -52,7 +52,7 @@ export function createMetrics ({ pool, poolMax, ready }: MetricsOptions) {
     }),
     graphqlErrors,
     graphqlComplexity: new Histogram({
-      name: 'graphql_query_complexity', help: 'Cost of executed GraphQL operations (SPEC complexity)', buckets: COMPLEXITY_BUCKETS, registers
+      name: 'graphql_query_complexity', help: 'Cost of executed GraphQL operations (complexity points)', buckets: COMPLEXITY_BUCKETS, registers
     }),
     graphqlDepth: new Histogram({
       name: 'graphql_query_depth', help: 'Depth of executed GraphQL operations (root field = 0)', buckets: DEPTH_BUCKETS, registers

@@ -1,4 +1,4 @@
-// The example domain of SPEC: queries, mutations, input rules and authorization.
+// The example domain: queries, mutations, input rules and authorization.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../src/app.js'
 import { buildTestApp, createTestDatabase, errorsOf, gql, token, type TestDatabase } from '../helpers/app.js'

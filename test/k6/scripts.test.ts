@@ -1,5 +1,5 @@
 // The k6 scripts themselves, loaded in Node with k6's modules shimmed (test/k6/k6-shims.ts): their
-// options and thresholds against the checklist's targets, and their setup, iterations and
+// options and thresholds against the production-readiness targets, and their setup, iterations and
 // summary with requests recorded instead of sent.
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { k6 } from './k6-shims.js'
@@ -11,7 +11,7 @@ vi.mock('k6/execution', async () => (await import('./k6-shims.js')).modules.exec
 vi.mock('k6/metrics', async () => (await import('./k6-shims.js')).modules.metrics)
 vi.mock('k6/encoding', async () => (await import('./k6-shims.js')).modules.encoding)
 
-// The production-readiness checklist's performance table (p95 < 200 ms, p99 < 500 ms, error rate
+// The production-readiness performance targets (p95 < 200 ms, p99 < 500 ms, error rate
 // under 1%) and the suite's check rate. Written here, not imported from k6/lib, so that loosening
 // the scripts fails this test.
 const CHECKLIST = { p95: 200, p99: 500, failed: 0.01, checks: 0.99 }
@@ -37,7 +37,7 @@ function bound (thresholds: Record<string, Array<string | { threshold: string }>
 }
 
 describe.each(SCRIPTS)('%s.js', (name) => {
-  it('holds the checklist\'s targets, overall and for every operation', async () => {
+  it('holds the production-readiness targets\'s targets, overall and for every operation', async () => {
     const { options } = await load(name)
     const t = options.thresholds
     for (const suffix of ['', ...OPERATIONS.map((op) => `{op:${op.name}}`)]) {
@@ -59,7 +59,7 @@ describe.each(SCRIPTS)('%s.js', (name) => {
 })
 
 describe('the scenarios', () => {
-  it('smoke is 1 VU for 30 s; load is the checklist\'s stages', async () => {
+  it('smoke is 1 VU for 30 s; load is the production-readiness targets\'s stages', async () => {
     expect((await load('smoke')).options.scenarios.smoke).toEqual({ executor: 'constant-vus', vus: 1, duration: '30s' })
     expect((await load('load')).options.scenarios.load.stages).toEqual([
       { duration: '2m', target: 100 }, { duration: '5m', target: 100 }, { duration: '2m', target: 200 },

@@ -1,5 +1,5 @@
 // The hostile-input pack: one line per attack, with the status and error codes it must get.
-// Every case: no 500, only codes from the table of SPEC, and /health still answers afterwards.
+// Every case: no 500, only codes from the error code table, and /health still answers afterwards.
 // To add a case, add a line to CASES: a query string (sent as POST JSON), or a request.
 // Each case is sent twice, as a current client sends it (Accept: application/graphql-response+json,
 // application/json;q=0.9) and as a legacy one (Accept: application/json), and the status follows

@@ -8,7 +8,7 @@ import { buildLoggedApp, events, withDepth, withDepthThroughFragments, withDepth
 let db: TestDatabase
 let app: App
 let logs: LogLine[]
-// the defaults of SPEC: depth 10, cost 1000, 15 aliases, 2000 tokens, 50 directives, no batching
+// the documented defaults: depth 10, cost 1000, 15 aliases, 2000 tokens, 50 directives, no batching
 beforeAll(async () => {
   db = await createTestDatabase()
   ;({ app, logs } = await buildLoggedApp(db.url))
@@ -37,7 +37,7 @@ describe('depth (root field = 0, at most MAX_QUERY_DEPTH = 10)', () => {
     expect(deep.body).toEqual(rejected('QUERY_TOO_DEEP', { limit: 10 }))
   })
 
-  it('counts SPEC\'s example as depth 2', async () => {
+  it('counts the documented example as depth 2', async () => {
     const small = await buildTestApp(db.url, { MAX_QUERY_DEPTH: '2' })
     try {
       expect((await gql(small, '{ users(limit: 1) { posts(limit: 1) { id } } }')).body).toEqual({ data: { users: [{ posts: [{ id: '10' }] }] } })
@@ -70,8 +70,8 @@ describe('depth (root field = 0, at most MAX_QUERY_DEPTH = 10)', () => {
   })
 })
 
-describe('complexity (SPEC cost model, MAX_QUERY_COMPLEXITY = 1000)', () => {
-  it('costs SPEC\'s example 111 and puts cost and depth on the context', async () => {
+describe('complexity (the documented cost model, MAX_QUERY_COMPLEXITY = 1000)', () => {
+  it('costs the documented example 111 and puts cost and depth on the context', async () => {
     const seen: unknown[] = []
     app.graphql.addHook('onResolution', async (_execution, context) => { seen.push(context.cost) })
     const res = await gql(app, '{ users(limit: 10) { posts(limit: 10) { id } } }')

@@ -1,5 +1,5 @@
 // Query depth with graphql-depth-limit (https://github.com/stems/graphql-depth-limit), counted as
-// SPEC says (the root field is depth 0), as a validation rule: mercurius caches validation, so it
+// docs/security.md says (the root field is depth 0), as a validation rule: mercurius caches validation, so it
 // runs once per distinct document. graphql-depth-limit 1.1.0 has defects this wrapper keeps away:
 // - a spread of an undefined fragment throws TypeError, a fragment cycle overflows the stack:
 //   such documents skip the depth check and graphql's own rules report them (400
