@@ -42,6 +42,15 @@ export const PERSISTED_QUERY_MAX_CHARS = 16_384
 export function automaticPersistedQueries ({ redis, breaker, ttlSeconds, lookup }: AutomaticOptions) {
   // bounded: registering hashes must not grow memory without limit
   const local = new LRUCache<string, string>({ max: 5000 })
+  /** the document a hash stands for, without counting a lookup (the GET check's look-ahead) */
+  async function find (hash: string): Promise<string | undefined> {
+    let query = local.get(hash)
+    if (query === undefined && redis) {
+      query = await breaker.run((r) => r.get(`apq:${hash}`), () => null) ?? undefined
+      if (query !== undefined) local.set(hash, query)
+    }
+    return query
+  }
   return {
     ...messages,
     isPersistedQuery: (body: Body) => !body.query && body.extensions?.persistedQuery !== undefined,
@@ -49,14 +58,11 @@ export function automaticPersistedQueries ({ redis, breaker, ttlSeconds, lookup 
     getHash: hashOf,
     getHashForQuery: sha256,
     async getQueryFromHash (hash: string): Promise<string | undefined> {
-      let query = local.get(hash)
-      if (query === undefined && redis) {
-        query = await breaker.run((r) => r.get(`apq:${hash}`), () => null) ?? undefined
-        if (query !== undefined) local.set(hash, query)
-      }
+      const query = await find(hash)
       lookup?.(query !== undefined)
       return query
     },
+    find,
     async saveQuery (hash: string, query: string) {
       // anyone may register a document: a large one (comments cost no tokens) is run but not kept,
       // so registrations cannot fill Redis at the body limit per request
@@ -95,6 +101,7 @@ export function trustedDocumentsOnly (documents: Map<string, string>) {
       const text = sha256(body.query)
       return documents.has(text) ? text : false
     },
-    getQueryFromHash: async (hash: string) => documents.get(hash)
+    getQueryFromHash: async (hash: string) => documents.get(hash),
+    find: async (hash: string) => documents.get(hash)
   }
 }

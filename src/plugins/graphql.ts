@@ -53,7 +53,7 @@ export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, p
     // a GET's operation must exist before Mercurius looks it up (src/graphql/get-operation.ts)
     // (and a HEAD is refused: Mercurius guards GET only); a persisted query's hash is looked up first
     if (route.url === path && (route.method === 'GET' || route.method === 'HEAD')) {
-      route.preHandler = [getOperationCheck(parseOptions(config), persistedQueryProvider && ((hash) => persistedQueryProvider.getQueryFromHash(hash))), ...[route.preHandler ?? []].flat()]
+      route.preHandler = [getOperationCheck(parseOptions(config), persistedQueryProvider?.find), ...[route.preHandler ?? []].flat()]
     }
   })
   // GraphQL over HTTP: malformed requests (400), Accept (406), the response's media type and status

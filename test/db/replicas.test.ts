@@ -12,8 +12,8 @@ import type { App } from '../../src/app.js'
 import { migrate } from '../../src/db/migrate.js'
 import { seedDatabase } from '../../src/db/seed.js'
 import { buildTestApp, gql, token } from '../helpers/app.js'
-import { report, traffic as startTraffic, waitUntil, type Sample } from '../helpers/faults.js'
-import { startEndpoint, startReplication, type Endpoint, type Replication } from '../helpers/replication.js'
+import { report, startProxy, traffic as startTraffic, waitUntil, type Proxy, type Sample } from '../helpers/faults.js'
+import { startReplication, type Replication } from '../helpers/replication.js'
 import { deleteRedisKeys, describeWith, TEST_REDIS_URL } from '../helpers/services.js'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
@@ -40,7 +40,7 @@ afterEach(async () => { await Promise.all(loads.splice(0).map((l) => l.stop())) 
 describeWith('redis', 'read replicas', () => {
   describeWith('redis', 'two instances sharing Redis', () => {
     let repl: Replication
-    let endpoint: Endpoint
+    let endpoint: Proxy
     let a: App
     let b: App
     const prefix = `test-repl-${randomBytes(4).toString('hex')}:`
@@ -72,7 +72,7 @@ describeWith('redis', 'read replicas', () => {
       await migrate({ connection: repl.primary.url })
       await seedDatabase(repl.primary.url, { users: 30, postsPerUser: 2 })
       await waitUntil(async () => Number((await repl.replica.sql<{ n: string }>('SELECT count(*) AS n FROM users'))[0].n) === 30, 10_000)
-      endpoint = await startEndpoint(repl.primary.port)
+      endpoint = await startProxy(repl.primary.port)
       const env = {
         DATABASE_REPLICA_URLS: repl.replica.url, REPLICA_MAX_LAG_MS: '500',
         DATABASE_POOL_MIN: '1', DATABASE_POOL_MAX: '10', DATABASE_REPLICA_POOL_MAX: '10',

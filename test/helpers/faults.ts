@@ -45,18 +45,21 @@ export interface Proxy {
    * restart); blackhole: accept and never answer, the open connections go silent (a partition).
    */
   set (mode: ProxyMode): void
+  /** sends new connections to another port and resets the open ones (HAProxy marking a server down) */
+  target (port: number): void
   close (): Promise<void>
 }
 
 /** A TCP proxy to 127.0.0.1:targetPort that a test can cut. */
 export async function startProxy (targetPort: number): Promise<Proxy> {
   let mode: ProxyMode = 'pass'
+  let target = targetPort
   const pairs = new Set<{ client: net.Socket, upstream: net.Socket }>()
   const server = net.createServer((client) => {
     client.on('error', () => {})
     if (mode === 'drop') { client.resetAndDestroy(); return }
     if (mode === 'blackhole') { pairs.add({ client, upstream: client }); return }
-    const upstream = net.connect(targetPort, '127.0.0.1')
+    const upstream = net.connect(target, '127.0.0.1')
     upstream.on('error', () => client.destroy())
     const pair = { client, upstream }
     pairs.add(pair)
@@ -84,6 +87,10 @@ export async function startProxy (targetPort: number): Promise<Proxy> {
         // stop forwarding in both directions; the sockets stay open and silent
         if (next === 'blackhole') { pair.client.unpipe(); pair.upstream.unpipe(); pair.client.pause(); pair.upstream.pause() }
       }
+    },
+    target (next) {
+      target = next
+      for (const pair of pairs) { pair.client.resetAndDestroy(); pair.upstream.destroy(); pairs.delete(pair) }
     },
     async close () {
       for (const { client, upstream } of pairs) { client.destroy(); upstream.destroy() }

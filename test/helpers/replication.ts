@@ -2,9 +2,7 @@
 // logged on both (log_statement=all) so a test counts where its reads ran, and a TCP proxy that a
 // test can point at another server: the primary endpoint of a failover (HAProxy, a -rw service).
 import { execFile } from 'node:child_process'
-import { once } from 'node:events'
 import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
@@ -80,45 +78,6 @@ export async function startReplication (): Promise<Replication> {
     async close () {
       await Promise.all([primary.kill(), replica.kill()])
       rmSync(dir, { recursive: true, force: true })
-    }
-  }
-}
-
-export interface Endpoint {
-  port: number
-  url (target: string): string
-  /** sends new connections to another port and resets the open ones (HAProxy marking a server down) */
-  target (port: number): void
-  close (): Promise<void>
-}
-
-/** A TCP endpoint in front of a server, as HAProxy or a Kubernetes service is in front of the primary. */
-export async function startEndpoint (targetPort: number): Promise<Endpoint> {
-  let target = targetPort
-  const open = new Set<net.Socket>()
-  const server = net.createServer((client) => {
-    const upstream = net.connect(target, '127.0.0.1')
-    for (const s of [client, upstream]) {
-      open.add(s)
-      s.on('error', () => {})
-      s.on('close', () => { open.delete(s); client.destroy(); upstream.destroy() })
-    }
-    client.pipe(upstream)
-    upstream.pipe(client)
-  })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const { port } = server.address() as net.AddressInfo
-  return {
-    port,
-    url (u) { const x = new URL(u); x.port = String(port); return x.toString() },
-    target (next) {
-      target = next
-      for (const s of open) s.resetAndDestroy()
-    },
-    async close () {
-      for (const s of open) s.destroy()
-      await new Promise((resolve) => server.close(resolve))
     }
   }
 }
