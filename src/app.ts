@@ -1,11 +1,11 @@
-// buildApp(config): the whole server as one Fastify instance. Plugins are registered here, in
-// order, so the request path reads top to bottom.
-import { randomUUID } from 'node:crypto'
-import Fastify, { type FastifyServerOptions } from 'fastify'
-import { clientErrorHandler } from './client-error.js'
+// The app as one Fastify plugin: every plugin, in the order a request meets it. src/server.ts (the
+// process) and src/server-options.ts (the Fastify server options, buildApp) register it.
+// Each step names the hooks it adds; the complete list for a GraphQL request, in the order they
+// run, with what each may refuse, is the hook map in docs/architecture.md (checked by
+// test/starter/hook-map.test.ts). Two things run later than their place here suggests, as stated
+// at steps 8 and 10: auth's refusal, and the rate limit (a route hook, after every app hook).
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import type { Config } from './config.js'
-import { loggerOptions } from './logger.js'
-import { RequestLogController } from './observability/request-log.js'
 import auth from './plugins/auth.js'
 import businessMetrics from './plugins/business-metrics.js'
 import cache from './plugins/cache.js'
@@ -20,76 +20,52 @@ import metrics from './plugins/metrics.js'
 import pressure from './plugins/pressure.js'
 import rateLimit from './plugins/rate-limit.js'
 import redis from './plugins/redis.js'
-import security, { API_HELMET, helmetHeaders } from './plugins/security.js'
+import security from './plugins/security.js'
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 export const GRAPHQL_PATH = '/graphql'
 
-export interface BuildOptions {
-  /** a logger instance or pino options; defaults to loggerOptions(config) */
-  logger?: FastifyServerOptions['loggerInstance'] | FastifyServerOptions['logger']
+/** the server the app plugin was registered on, with every decorator of its plugins */
+export type App = FastifyInstance
+
+export interface AppOptions { config: Config }
+
+// a callback hook: an async one costs a promise on every request
+function requestIdHeader (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) {
+  reply.header('x-request-id', request.id)
+  done()
 }
 
-export async function buildApp (config: Config, opts: BuildOptions = {}) {
-  const logger = opts.logger ?? loggerOptions(config)
-  const app = Fastify({
-    ...(logger && typeof (logger as { child?: unknown }).child === 'function'
-      ? { loggerInstance: logger as FastifyServerOptions['loggerInstance'] }
-      : { logger: logger as FastifyServerOptions['logger'] }),
-    // Keep a valid incoming x-request-id (from the load balancer or client), else make one.
-    requestIdHeader: false,
-    // one JSON line per request, written when it completes (src/observability/request-log.ts)
-    logController: new RequestLogController(),
-    genReqId: (req) => {
-      const incoming = req.headers['x-request-id']
-      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID()
-    },
-    // Trust the nearest TRUST_PROXY_HOPS proxies, not all: with `true` the client's own
-    // X-Forwarded-For would pick its IP (and so its rate limit).
-    trustProxy: config.TRUST_PROXY ? (_address: string, hop: number) => hop < config.TRUST_PROXY_HOPS : false,
-    bodyLimit: config.BODY_LIMIT_BYTES,
-    // Server timeouts: a slow client cannot hold a socket forever.
-    requestTimeout: config.QUERY_TIMEOUT_MS + 5000,
-    keepAliveTimeout: config.KEEP_ALIVE_TIMEOUT_MS,
-    connectionTimeout: config.QUERY_TIMEOUT_MS + 10000,
-    // Draining has already told the load balancer (/ready 503, connection: close): a request that
-    // still arrives on an open connection while closing is served, not failed with a 503.
-    return503OnClosing: false,
-    // the embedded database takes seconds to start (more on a busy machine)
-    pluginTimeout: config.embeddedDatabase ? 120_000 : 30_000,
-    routerOptions: { ignoreTrailingSlash: true },
-    // what Node's HTTP parser refuses (400, 408, 431): headers, request id, log line (src/client-error.ts)
-    clientErrorHandler: clientErrorHandler(helmetHeaders(API_HELMET))
-  })
-  // a callback hook: an async one costs a promise on every request
-  app.addHook('onRequest', (request, reply, done) => { reply.header('x-request-id', request.id); done() })
-
-  // observability first: every response is counted and logged, whichever plugin answers it
-  await app.register(metrics, { config, graphqlPath: GRAPHQL_PATH })
-  await app.register(errorTracking, { config })
-  // the edge: JSON depth and operationName checks, one error shape outside GraphQL, client aborts
-  await app.register(errors, { graphqlPath: GRAPHQL_PATH })
-  // 0. security headers on every response (a shed request's 503 too), HTTPS redirect, CORS
-  await app.register(security, { config })
-  // load shedding next: an overloaded process should spend nothing on a request it refuses
-  await app.register(pressure, { config })
-  // 1. shared services
-  await app.register(db, { config })
-  await app.register(redis, { config })
-  await app.register(cache, { config })
-  await app.register(idempotency, { config })
-  // 2. routes outside GraphQL
-  await app.register(health, { config })
-  // 3. who is calling
-  await app.register(auth, { config, path: GRAPHQL_PATH })
-  // business metrics: active callers (known now), and counters the creating resolvers increment
-  await app.register(businessMetrics, { config })
-  // rate limit per client (the subject, known now, else the IP) and the cost budget
-  await app.register(rateLimit, { config })
-  // 4. GraphQL
-  await app.register(graphql, { config, path: GRAPHQL_PATH })
-  await app.register(graphiql, { config, graphqlPath: GRAPHQL_PATH })
-  return app
+export default async function app (fastify: FastifyInstance, { config }: AppOptions) {
+  // 1. the request id on every response (onRequest); the id itself comes from genReqId (src/server-options.ts)
+  fastify.addHook('onRequest', requestIdHeader)
+  // 2. observability: every response is counted (onResponse) and every defect reported, whichever plugin answers
+  await fastify.register(metrics, { config, graphqlPath: GRAPHQL_PATH })
+  await fastify.register(errorTracking, { config })
+  // 3. the edge: JSON depth (body parser) and name bounds (preValidation), one error shape outside GraphQL, client aborts
+  await fastify.register(errors, { graphqlPath: GRAPHQL_PATH })
+  // 4. security headers on every response (a shed request's 503 too), HTTPS redirect, CORS (onRequest)
+  await fastify.register(security, { config })
+  // 5. load shedding (onRequest): an overloaded process spends nothing on a request it refuses
+  await fastify.register(pressure, { config })
+  // 6. shared services; with read replicas the database adds its read routing (preHandler, onSend)
+  await fastify.register(db, { config })
+  await fastify.register(redis, { config })
+  await fastify.register(cache, { config })
+  await fastify.register(idempotency, { config })
+  // 7. routes outside GraphQL (/health, /ready, /metrics is step 2's) and connection: close while draining (onSend)
+  await fastify.register(health, { config })
+  // 8. who is calling (onRequest sets request.caller). A bad token is refused (401) only in
+  //    preParsing, after step 10 has counted the request, so bad tokens cannot be tried without limit.
+  await fastify.register(auth, { config, path: GRAPHQL_PATH })
+  // 9. business metrics: active callers (onRequest, known now), counters the creating resolvers increment
+  await fastify.register(businessMetrics, { config })
+  // 10. rate limit per client (the subject, known now, else the IP) and the cost budget. Its
+  //     onRequest hook is a route hook (@fastify/rate-limit adds it to each route), so it runs after
+  //     every app onRequest hook, whatever its place here; the cost budget is charged at step 11.
+  await fastify.register(rateLimit, { config })
+  // 11. GraphQL: route hooks (preValidation, preHandler, onSend) and Mercurius's hooks (preParsing,
+  //     preValidation, preExecution, onResolution), added in src/plugins/graphql.ts in their order
+  await fastify.register(graphql, { config, path: GRAPHQL_PATH })
+  // 12. GraphiQL (GRAPHIQL=true): its own routes, its own content security policy
+  await fastify.register(graphiql, { config, graphqlPath: GRAPHQL_PATH })
 }
-
-export type App = Awaited<ReturnType<typeof buildApp>>

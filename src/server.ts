@@ -1,9 +1,10 @@
-// Process concerns only: configuration, logger, listen, graceful shutdown.
+// The process: configuration, logger, listen, graceful shutdown. The Fastify server options and
+// the app plugin (src/app.ts) come together in buildApp (src/server-options.ts), as in the tests.
 import closeWithGrace from 'close-with-grace'
 import { pino } from 'pino'
-import { buildApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { loggerOptions } from './logger.js'
+import { buildApp } from './server-options.js'
 
 let config: Config
 try {

@@ -98,7 +98,7 @@ export function createKeySet (opts: KeySetOptions): KeySet {
       opts.onFailure()
       const message = err.message.slice(0, 300)
       // one log line per change of state, not one per request
-      if (failure !== message) opts.log.warn({ url: jwksUrl ?? opts.issuer, err: { message } }, 'JWKS: fetch failed, cached keys still in use')
+      if (failure !== message) opts.log.warn({ url: jwksUrl ?? opts.issuer, err }, 'JWKS: fetch failed, cached keys still in use')
       failure = message
       return false
     }).finally(() => { pending = null })

@@ -20,14 +20,14 @@ export function withReplicas (app: FastifyInstance, config: Config, primary: Dat
     statementTimeoutMs: config.QUERY_TIMEOUT_MS,
     preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
     applicationName: 'bastion-replica',
-    onIdleError: (err) => app.log.warn({ err: { message: err.message }, replica: `replica-${i}` }, 'idle replica connection failed'),
+    onIdleError: (err) => app.log.warn({ err, replica: `replica-${i}` }, 'idle replica connection failed'),
     onReadOnlyRetry: () => { if (app.hasDecorator('metrics')) app.metrics.dbReadOnlyRetries.inc() }
   }))
   const replicas = createReplicaSet({
     databases,
     maxLagMs: config.REPLICA_MAX_LAG_MS,
     onChange: (r, reason, err) => app.log[reason === 'healthy' ? 'info' : 'warn'](
-      { replica: r.name, lagMs: r.lagMs, reason, err: err && { message: err.message } },
+      { replica: r.name, lagMs: r.lagMs, reason, err },
       reason === 'healthy' ? 'replica back in rotation' : 'replica out of rotation: its reads go to the primary')
   })
   // in process until Redis is known (it registers after the database), then shared through it
@@ -44,7 +44,7 @@ export function withReplicas (app: FastifyInstance, config: Config, primary: Dat
       writeLog = createWriteLog({
         redis: app.redis,
         breaker: app.redisBreaker,
-        onRecordFailed: (err) => app.log.warn({ err: { message: err.message } }, 'read-your-writes: Redis did not take a write position (retried every second)')
+        onRecordFailed: (err) => app.log.warn({ err }, 'read-your-writes: Redis did not take a write position (retried every second)')
       })
     }
     // the first check before the first request: replicas serve from the start

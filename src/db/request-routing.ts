@@ -12,7 +12,7 @@ const isMutation = (document: DocumentNode) =>
 export function routeRequests (app: FastifyInstance, router: Router, graphqlPath: string) {
   const sessions = new WeakMap<FastifyRequest, Session>()
   // a callback hook: the handler, and everything it awaits, runs inside the session
-  app.addHook('preHandler', (request, _reply, done) => {
+  app.addHook('preHandler', function routeReadsOfRequest (request, _reply, done) {
     if (request.routeOptions.url !== graphqlPath) return done()
     const session: Session = { caller: request.caller?.sub ?? null, mutation: false, writes: 0 }
     sessions.set(request, session)
@@ -20,18 +20,18 @@ export function routeRequests (app: FastifyInstance, router: Router, graphqlPath
   })
   // the operation is known once parsed: a document holding a mutation runs on the primary throughout
   app.addHook('onReady', (done) => {
-    app.graphql?.addHook('preExecution', (_schema, document, context) => {
+    app.graphql?.addHook('preExecution', function routeMutationsToPrimary (_schema, document, context) {
       const session = sessions.get(context.reply.request)
       if (session && isMutation(document)) session.mutation = true
     })
     done()
   })
-  app.addHook('onSend', (request, _reply, payload, done) => {
+  app.addHook('onSend', function recordWritePosition (request, _reply, payload, done) {
     const session = sessions.get(request)
     if (!session?.mutation) return done(null, payload)
     router.finish(session).then(() => done(null, payload), (err: Error) => {
       // the primary is gone (a failover): the caller's next reads may go to a replica that lacks the write
-      request.log.warn({ err: { message: err.message } }, 'read-your-writes: the write position could not be recorded')
+      request.log.warn({ err }, 'read-your-writes: the write position could not be recorded')
       done(null, payload)
     })
   })

@@ -132,7 +132,7 @@ export function createErrorFormatter (opts: FormatterOptions) {
       }
       if (c.database) {
         // pg's wording can hold an address or SQL: log it, send only the table's message
-        log.warn({ err: { message: e.message, code: (e.originalError as { code?: string }).code }, path: e.path }, 'database failure')
+        log.warn({ err: e.originalError, path: e.path }, 'database failure')
         return { message: ERRORS[c.code].message, locations: json.locations, path: json.path, extensions: { code: c.code } }
       }
       if (!c.known) {

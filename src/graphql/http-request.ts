@@ -97,7 +97,7 @@ export function checkRequest (opts: RequestCheckOptions) {
  */
 export function graphqlOverHttp (app: FastifyInstance, { path, ...opts }: RequestCheckOptions & { path: string }) {
   const check = checkRequest(opts)
-  app.addHook('onRoute', (route) => {
+  app.addHook('onRoute', function graphqlOverHttpHooks (route) {
     if (route.url !== path || (route.method !== 'GET' && route.method !== 'POST')) return
     route.preValidation = [...[route.preValidation ?? []].flat(), check]
     route.onSend = [...[route.onSend ?? []].flat(), setMediaType]

@@ -32,7 +32,7 @@ export function observeGraphql (app: FastifyInstance, opts: GraphqlObservability
   const describe = operationDescriber(boundedNames(opts.operationNamesMax))
   const m = app.metrics
 
-  app.graphql.addHook('preExecution', (_schema, document, context, variables) => {
+  app.graphql.addHook('preExecution', function startOperationMetrics (_schema, document, context, variables) {
     const ctx = context as MercuriusContext & Observed
     const request = ctx.reply.request
     // the document holds only the operation that executes (src/graphql/compat/mercurius.ts)
@@ -43,7 +43,7 @@ export function observeGraphql (app: FastifyInstance, opts: GraphqlObservability
     request.graphqlOperation ??= op
   })
 
-  app.graphql.addHook('onResolution', (execution, context) => {
+  app.graphql.addHook('onResolution', function recordOperationMetrics (execution, context) {
     const ctx = context as MercuriusContext & Observed
     const op = ctx.operation
     if (!op) return

@@ -14,15 +14,12 @@ const DB_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2
 const COMPLEXITY_BUCKETS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000]
 const DEPTH_BUCKETS = [0, 1, 2, 3, 4, 5, 6, 8, 10, 15, 20]
 
-export interface MetricsOptions {
-  /** read at scrape time; null before the database plugin has started */
-  pool: () => pg.Pool | null
-  poolMax: number
-  /** the /ready verdict, asked when scraped */
-  ready: () => Promise<boolean>
-}
+export interface MetricsOptions { poolMax: number }
 
-export function createMetrics ({ pool, poolMax, ready }: MetricsOptions) {
+export function createMetrics ({ poolMax }: MetricsOptions) {
+  // what the scrape reads, handed over by the plugins that own it (src/plugins/db.ts, src/plugins/health.ts)
+  let pool: pg.Pool | null = null
+  let ready: () => boolean = () => false
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
   const registers = [registry]
@@ -35,6 +32,10 @@ export function createMetrics ({ pool, poolMax, ready }: MetricsOptions) {
 
   const metrics = {
     registry,
+    /** the pool db_pool_connections reads when scraped */
+    watchPool (p: pg.Pool) { pool = p },
+    /** the readiness verdict bastion_ready reads when scraped (in memory: no statement, no request) */
+    watchReadiness (verdict: () => boolean) { ready = verdict },
     httpRequests: new Counter({
       name: 'http_requests_total', help: 'HTTP responses by method, route (unmatched for 404) and status', labelNames: ['method', 'route', 'status_code'], registers
     }),
@@ -81,7 +82,7 @@ export function createMetrics ({ pool, poolMax, ready }: MetricsOptions) {
     registers,
     // read when scraped, so the value is never stale and costs nothing per query
     collect () {
-      const p = pool()
+      const p = pool
       this.set({ state: 'total' }, p?.totalCount ?? 0)
       this.set({ state: 'idle' }, p?.idleCount ?? 0)
       this.set({ state: 'waiting' }, p?.waitingCount ?? 0)
@@ -92,7 +93,7 @@ export function createMetrics ({ pool, poolMax, ready }: MetricsOptions) {
     help: '1 while /ready answers 200 (database reachable, not draining, not shedding load), else 0',
     registers,
     // the alert then needs nothing probing /ready (compose has no readiness probe, Kubernetes does)
-    async collect () { this.set(await ready() ? 1 : 0) }
+    collect () { this.set(ready() ? 1 : 0) }
   })
   // The limits the alerts compare against: pool saturation and memory headroom.
   new Gauge({ name: 'db_pool_max_connections', help: 'DATABASE_POOL_MAX', registers }).set(poolMax)

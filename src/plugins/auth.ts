@@ -64,7 +64,7 @@ export default fp<AuthOptions>(async function authPlugin (app, { config, path })
     refused.set(request, reason)
   }
   app.decorateRequest('caller', null)
-  app.addHook('onRequest', (request, _reply, done) => {
+  app.addHook('onRequest', function authenticate (request, _reply, done) {
     const header = request.headers.authorization
     if (header === undefined || request.routeOptions.url !== path) return done()
     const match = /^Bearer ([A-Za-z0-9_\-.]+)$/.exec(header)
@@ -82,7 +82,7 @@ export default fp<AuthOptions>(async function authPlugin (app, { config, path })
       done()
     }
   })
-  app.addHook('preParsing', (request, _reply, payload, done) => {
+  app.addHook('preParsing', function refuseInvalidToken (request, _reply, payload, done) {
     const reason = refused.get(request)
     if (reason === undefined) return done(null, payload)
     done(gqlError('UNAUTHENTICATED', reason === 'FAST_JWT_EXPIRED' ? 'token expired' : 'invalid token', { reason }))

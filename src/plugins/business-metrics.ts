@@ -14,7 +14,7 @@ export default fp<BusinessMetricsOptions>(async function businessMetricsPlugin (
   const business = createBusinessMetrics(app.metrics.registry, config.ACTIVE_CALLERS_WINDOW_SECONDS)
   app.decorate('business', business)
   // after auth's onRequest hook, which sets request.caller for a valid token
-  app.addHook('onRequest', (request, _reply, done) => {
+  app.addHook('onRequest', function noteActiveCaller (request, _reply, done) {
     if (request.caller !== null) business.seen(request.caller.sub)
     done()
   })

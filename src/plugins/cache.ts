@@ -21,7 +21,7 @@ export default fp<CacheOptions>(async function cachePlugin (app, { config }) {
     breaker: app.redisBreaker,
     prefix: config.REDIS_KEY_PREFIX,
     events: { lookup: count },
-    onError: (err) => app.log.warn({ err: { message: err.message } }, 'cache invalidation channel'),
+    onError: (err) => app.log.warn({ err }, 'cache invalidation channel'),
     // with read replicas, a reload never reads older data than the write that invalidated it
     ...(app.readReplicas && { freshness: app.readReplicas })
   })

@@ -3,7 +3,7 @@
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 import { connectionConfig } from '../db/connection.js'
-import { createDatabase, type Database } from '../db/database.js'
+import { createDatabase, type Database, type QueryEvent } from '../db/database.js'
 import { startEmbedded } from '../db/embedded.js'
 import { migrate } from '../db/migrate.js'
 import { withReplicas } from '../db/replica-setup.js'
@@ -11,6 +11,7 @@ import type { Router } from '../db/routing.js'
 import { appRoleName, excessPrivileges } from '../db/roles.js'
 import { seed } from '../db/seed.js'
 import { replicaMetrics } from '../observability/replica-metrics.js'
+import { enabled } from '../observability/request-log.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -48,16 +49,26 @@ export default fp<DbOptions>(async function dbPlugin (app, { config, graphqlPath
     preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
     onIdleError: (err) => app.log.error({ err }, 'idle database connection failed'),
     onReadOnlyRetry: () => {
-      if (app.hasDecorator('metrics')) app.metrics.dbReadOnlyRetries.inc()
+      app.metrics.dbReadOnlyRetries.inc()
       app.log.warn('the database endpoint led to a read-only server (failover in progress?): retrying on a new connection')
     }
   })
   let metrics: ReturnType<typeof replicaMetrics> | undefined
   const router = config.DATABASE_REPLICA_URLS.length > 0 ? withReplicas(app, config, primary, graphqlPath, (route) => metrics?.routed(route)) : null
-  if (app.hasDecorator('metrics')) metrics = replicaMetrics(app.metrics.registry, router?.replicas.replicas ?? [], config.REPLICA_MAX_LAG_MS)
+  metrics = replicaMetrics(app.metrics.registry, router?.replicas.replicas ?? [], config.REPLICA_MAX_LAG_MS)
   const db = router ?? primary
   app.decorate('db', db)
   app.decorate('readReplicas', router)
+  // statement timings and the slow-statement log (the statement's text only: parameter values
+  // never reach the log), and the pool that db_pool_connections reads when scraped
+  const slowMs = config.SLOW_QUERY_MS
+  db.onQuery(function observeQuery (e: QueryEvent) {
+    app.metrics.dbDuration.observe(e.durationMs / 1000)
+    if (e.durationMs >= slowMs && enabled(app.log, 'warn')) {
+      app.log.warn({ statement: e.name, sql: e.text.replace(/\s+/g, ' ').trim(), durationMs: Math.round(e.durationMs), failed: e.error ? true : undefined }, 'slow database statement')
+    }
+  })
+  app.metrics.watchPool(db.pool)
   app.addHook('onClose', async () => {
     await db.close()
     await embedded?.stop()
@@ -81,4 +92,4 @@ export default fp<DbOptions>(async function dbPlugin (app, { config, graphqlPath
       app.log.info('the database has no users yet: `npm run seed` inserts the demo data set (DATABASE_URL)')
     }
   }
-}, { name: 'db' })
+}, { name: 'db', dependencies: ['metrics'], decorators: { fastify: ['metrics'] } })

@@ -59,7 +59,7 @@ export default fp<ErrorsOptions>(async function errorsPlugin (app, { graphqlPath
 
   // Fastify listens for 'close' on each request only because this hook exists; the request log
   // line is not written for a response that was never sent, so this is the abort's record.
-  app.addHook('onRequestAbort', (request, done) => {
+  app.addHook('onRequestAbort', function countClientAbort (request, done) {
     app.metrics.clientAborts.inc()
     request.log.info({ event: 'client_aborted', method: request.method, route: request.routeOptions.url ?? 'unmatched' }, 'client closed the connection before the response')
     done()

@@ -70,7 +70,7 @@ ReactDOM.createRoot(document.getElementById('graphiql'))
 export default async function graphiqlPlugin (app: FastifyInstance, { config, graphqlPath }: GraphiqlOptions) {
   if (!config.GRAPHIQL) return
   const csp = helmetHeaders({ ...API_HELMET, contentSecurityPolicy: { useDefaults: false, directives: CSP } })['content-security-policy']
-  app.addHook('onRequest', (_request, reply, done) => {
+  app.addHook('onRequest', function graphiqlContentSecurityPolicy (_request, reply, done) {
     reply.header('content-security-policy', csp)
     done()
   })

@@ -40,7 +40,7 @@ export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, p
     invalidate: (tags: string[]) => app.cache.invalidate(tags)
   }
   // Mercurius's response schema serializes error paths as strings; GraphQL wants list indices as integers.
-  app.addHook('onRoute', (route) => {
+  app.addHook('onRoute', function integerErrorPaths (route) {
     const errors = (route.schema?.response as { '2xx'?: { properties?: { errors?: { items: { properties: Record<string, unknown> } } } } } | undefined)?.['2xx']?.properties?.errors
     if (route.url !== path || !errors) return
     route.schema = structuredClone(route.schema)
@@ -48,7 +48,7 @@ export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, p
     items.properties.path = { type: 'array', items: { type: ['string', 'integer'] } }
   })
   // batch size (QUERY_TOO_LARGE over MAX_BATCH) before the body is validated or run
-  app.addHook('onRoute', (route) => {
+  app.addHook('onRoute', function graphqlRouteChecks (route) {
     if (route.url === path && route.method === 'POST') route.preValidation = [batchHook(config), ...[route.preValidation ?? []].flat()]
     // a GET's operation must exist before Mercurius looks it up (src/graphql/get-operation.ts)
     // (and a HEAD is refused: Mercurius guards GET only); a persisted query's hash is looked up first

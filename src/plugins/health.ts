@@ -1,6 +1,9 @@
-// Liveness (/health) checks nothing but the process; readiness (/ready) checks the database with
-// its own short timeout (the primary), reports Redis, the JWKS and read replicas (an outage degrades,
-// it does not fail readiness) and turns 503 as soon as the server starts draining.
+// Liveness (/health) checks nothing but the process; readiness (/ready) checks the database (the
+// primary), reports Redis, the JWKS and read replicas (an outage degrades, it does not fail
+// readiness) and turns 503 as soon as the server starts draining.
+// The database check is one background probe (SELECT 1 on the primary's pool every
+// READY_PROBE_EVERY_MS, with READY_CHECK_TIMEOUT_MS): /ready and the bastion_ready metric both read
+// its last result (app.readiness()), so neither a probe nor a scrape costs a statement.
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 
@@ -8,8 +11,15 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Set on SIGTERM: /ready answers 503 so the load balancer stops sending traffic. */
     lifecycle: { draining: boolean }
+    /** the /ready verdict and its checks, from the last database probe and in-process state */
+    readiness: () => Readiness
   }
 }
+
+export interface Readiness { ready: boolean, checks: Record<string, string> }
+
+/** how often the database is probed: a failure shows on /ready within this plus READY_CHECK_TIMEOUT_MS */
+export const READY_PROBE_EVERY_MS = 1000
 
 export interface HealthOptions { config: Config }
 
@@ -25,7 +35,7 @@ export default fp<HealthOptions>(async function healthPlugin (app, { config }) {
   app.decorate('lifecycle', { draining: false })
   // While draining, ask clients to close keep-alive connections after each response, so that
   // server.close() is not left waiting for sockets that in-flight requests kept busy.
-  app.addHook('onSend', (request, reply, payload, done) => {
+  app.addHook('onSend', function connectionCloseWhileDraining (request, reply, payload, done) {
     if (app.lifecycle.draining) reply.header('connection', 'close')
     done(null, payload)
   })
@@ -35,17 +45,34 @@ export default fp<HealthOptions>(async function healthPlugin (app, { config }) {
 
   app.get('/health', noLog, async () => ({ status: 'ok' }))
 
-  app.get('/ready', noLog, async (request, reply) => {
-    const checks: Record<string, string> = {}
-    let ready = true
+  // the last probe's verdict; the database plugin has just answered its boot ping
+  let database: 'ok' | 'failing' = 'ok'
+  let timer: NodeJS.Timeout | undefined
+  async function probeDatabase () {
     try {
-      await withTimeout(app.db.query('ready', 'SELECT 1'), config.READY_CHECK_TIMEOUT_MS)
-      checks.database = 'ok'
+      await withTimeout(app.db.pool.query('SELECT 1'), config.READY_CHECK_TIMEOUT_MS)
+      if (database === 'failing') app.log.info('readiness: database check passes again')
+      database = 'ok'
     } catch (err) {
-      checks.database = 'failing'
-      ready = false
-      request.log.warn({ err: { message: (err as Error).message } }, 'readiness: database check failed')
+      // logged on the change only, never once a second
+      if (database === 'ok') app.log.warn({ err }, 'readiness: database check failed')
+      database = 'failing'
     }
+    if (timer !== undefined) timer.refresh()
+  }
+  app.addHook('onReady', function startReadinessProbe (done) {
+    timer = setTimeout(() => { void probeDatabase() }, READY_PROBE_EVERY_MS).unref()
+    done()
+  })
+  app.addHook('onClose', function stopReadinessProbe (_app, done) {
+    clearTimeout(timer)
+    timer = undefined
+    done()
+  })
+
+  app.decorate('readiness', function readiness (): Readiness {
+    const checks: Record<string, string> = { database }
+    let ready = database === 'ok'
     // degraded (not failing): cache bypassed, rate limits per instance; the breaker knows a hung Redis too
     checks.redis = app.redis === null ? 'disabled' : app.redisBreaker.isOpen() ? 'degraded' : 'ok'
     // degraded (not failing): the identity provider's JWKS endpoint fails, the cached keys still verify
@@ -63,7 +90,14 @@ export default fp<HealthOptions>(async function healthPlugin (app, { config }) {
       checks.server = 'draining'
       ready = false
     }
+    return { ready, checks }
+  })
+
+  app.metrics.watchReadiness(() => app.readiness().ready)
+
+  app.get('/ready', noLog, async (_request, reply) => {
+    const { ready, checks } = app.readiness()
     reply.code(ready ? 200 : 503)
     return { status: ready ? 'ready' : 'unavailable', checks }
   })
-}, { name: 'health', dependencies: ['db', 'redis', 'pressure'] })
+}, { name: 'health', dependencies: ['metrics', 'db', 'redis', 'pressure'], decorators: { fastify: ['metrics', 'db', 'redis', 'redisBreaker', 'pressure'] } })

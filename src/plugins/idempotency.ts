@@ -17,7 +17,7 @@ export default fp<IdempotencyOptions>(async function idempotencyPlugin (app, { c
   app.decorate('idempotency', repo)
   const timer = setInterval(() => {
     repo.cleanup().then((deleted) => { if (deleted > 0) app.log.info({ deleted }, 'expired idempotency keys deleted') },
-      (err: Error) => app.log.warn({ err: { message: err.message } }, 'idempotency key cleanup failed'))
+      (err: Error) => app.log.warn({ err }, 'idempotency key cleanup failed'))
   }, CLEANUP_EVERY_MS)
   timer.unref()
   app.addHook('onClose', async () => { clearInterval(timer) })

@@ -1,7 +1,8 @@
 // Prometheus metrics (src/observability/metrics.ts) and GET /metrics. Counted here: every HTTP
 // response (one sync onResponse hook; route = the route pattern, or `unmatched` for 404, so labels
-// stay bounded), 429s, GraphQL requests rejected before execution, and every database statement
-// (with the slow-statement log). /metrics is not rate-limited, not logged per request, and needs
+// stay bounded), 429s and GraphQL requests rejected before execution. The database plugin times
+// its own statements and hands over its pool; the health plugin hands over the readiness verdict.
+// /metrics is not rate-limited, not logged per request, and needs
 // `Authorization: Bearer METRICS_TOKEN` when that is set; with METRICS_PORT it is served only on
 // that port (an internal one), not on the public one.
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto'
@@ -9,10 +10,8 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import { once } from 'node:events'
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
-import type { QueryEvent } from '../db/database.js'
 import { errorBody, httpError } from '../http-errors.js'
 import { child, createMetrics, type Metrics } from '../observability/metrics.js'
-import { enabled } from '../observability/request-log.js'
 
 declare module 'fastify' {
   interface FastifyInstance { metrics: Metrics }
@@ -28,17 +27,13 @@ const unauthorized = (requestId: string) => JSON.stringify(errorBody('UNAUTHENTI
 const digest = (s: string) => createHash('sha256').update(s).digest()
 
 export default fp<MetricsPluginOptions>(async function metricsPlugin (app, { config, graphqlPath }) {
-  const metrics = createMetrics({
-    pool: () => app.hasDecorator('db') ? app.db.pool : null,
-    poolMax: config.DATABASE_POOL_MAX,
-    // /ready's own checks, in-process: what the alert sees is what the load balancer sees
-    ready: () => app.inject({ method: 'GET', url: '/ready' }).then((res) => res.statusCode === 200, () => false)
-  })
+  // the database plugin hands over its pool and statement timings, the health plugin its readiness verdict
+  const metrics = createMetrics({ poolMax: config.DATABASE_POOL_MAX })
   app.decorate('metrics', metrics)
   app.decorateRequest('graphqlOperation', null)
   app.decorateRequest('graphqlExecuted', false)
 
-  app.addHook('onResponse', (request, reply, done) => {
+  app.addHook('onResponse', function countResponse (request, reply, done) {
     const route = request.routeOptions.url ?? 'unmatched'
     const status = reply.statusCode
     child(metrics.httpRequests, request.method, route, String(status)).inc()
@@ -48,20 +43,6 @@ export default fp<MetricsPluginOptions>(async function metricsPlugin (app, { con
       const op = request.graphqlOperation
       metrics.graphqlOperations.inc({ operation_type: op?.type ?? 'unknown', operation_name: op?.label ?? 'other', outcome: 'rejected' })
     }
-    done()
-  })
-
-  // the database plugin registers after this one: hook into it once everything is loaded
-  const slowMs = config.SLOW_QUERY_MS
-  function observeQuery (e: QueryEvent) {
-    metrics.dbDuration.observe(e.durationMs / 1000)
-    if (e.durationMs >= slowMs && enabled(app.log, 'warn')) {
-      // the statement's text only: parameter values never reach the log
-      app.log.warn({ statement: e.name, sql: e.text.replace(/\s+/g, ' ').trim(), durationMs: Math.round(e.durationMs), failed: e.error ? true : undefined }, 'slow database statement')
-    }
-  }
-  app.addHook('onReady', function (done) {
-    if (app.hasDecorator('db')) app.db.onQuery(observeQuery)
     done()
   })
 

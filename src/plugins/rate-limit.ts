@@ -62,7 +62,7 @@ export default fp<RateLimitOptions>(async function rateLimitPlugin (app, { confi
     breaker: app.redisBreaker,
     // logged on the change only, never per request
     onFallback: (fallback, err) => fallback
-      ? app.log.warn({ err: err && { message: err.message } }, 'rate limits fall back to per-instance memory')
+      ? app.log.warn({ err }, 'rate limits fall back to per-instance memory')
       : app.log.info('rate limits shared through redis again')
   })
   app.decorate('chargeCost', config.RATE_LIMIT_POINTS > 0 ? budget(counter, config.RATE_LIMIT_POINTS, windowMs) : null)

@@ -56,7 +56,7 @@ export default fp<RedisOptions>(async function redisPlugin (app, { config }) {
     tlsCa: config.REDIS_TLS_CA_FILE ? readFileSync(config.REDIS_TLS_CA_FILE, 'utf8') : undefined
   })
   let wasReady = false
-  redis.on('error', (err) => app.log.warn({ err: { message: err.message } }, 'redis error'))
+  redis.on('error', (err) => app.log.warn({ err }, 'redis error'))
   redis.on('ready', () => { if (wasReady) app.log.info('redis reconnected'); wasReady = true })
   app.decorate('redis', redis)
   app.decorate('redisBreaker', createBreaker(redis, {
@@ -67,5 +67,5 @@ export default fp<RedisOptions>(async function redisPlugin (app, { config }) {
   }))
   app.addHook('onClose', async () => { redis.disconnect() })
   // Start degraded rather than refuse to start: readiness reports it.
-  await redis.connect().catch((err: Error) => app.log.warn({ err: { message: err.message } }, 'redis unavailable at start-up'))
+  await redis.connect().catch((err: Error) => app.log.warn({ err }, 'redis unavailable at start-up'))
 }, { name: 'redis' })

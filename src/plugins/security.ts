@@ -53,7 +53,7 @@ const EXPOSED_HEADERS = ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-
 
 export default fp<SecurityOptions>(async function securityPlugin (app, { config }) {
   const headers = helmetHeaders(API_HELMET)
-  app.addHook('onRequest', (_request, reply, done) => {
+  app.addHook('onRequest', function securityHeaders (_request, reply, done) {
     reply.headers(headers)
     done()
   })
@@ -62,7 +62,7 @@ export default fp<SecurityOptions>(async function securityPlugin (app, { config 
   // 308 keeps the method and body; no-store keeps a shared cache from keeping a redirect built
   // from one client's Host header.
   if (config.TRUST_PROXY && config.FORCE_HTTPS) {
-    app.addHook('onRequest', (request, reply, done) => {
+    app.addHook('onRequest', function httpsRedirect (request, reply, done) {
       if (request.headers['x-forwarded-proto'] === undefined || request.protocol !== 'http' || NO_REDIRECT.has(request.routeOptions.url ?? '')) return done()
       if (!HOST.test(request.host)) {
         reply.code(400).send(errorBody('BAD_USER_INPUT', request.id, 'Invalid Host header'))

@@ -78,7 +78,7 @@ export default fp<SwitchesOptions>(async function switchesPlugin (app, { config 
           if (!again) return
         } catch (err) {
           // fail static: keep what we have; retry briefly (the main client may still be reconnecting)
-          if (attempt >= 20) { app.log.warn({ err: { message: (err as Error).message } }, 'switches: cannot read Redis; keeping the last ones read'); return }
+          if (attempt >= 20) { app.log.warn({ err }, 'switches: cannot read Redis; keeping the last ones read'); return }
           await new Promise((resolve) => setTimeout(resolve, 100))
         }
       }
@@ -90,9 +90,9 @@ export default fp<SwitchesOptions>(async function switchesPlugin (app, { config 
   subscriber.on('message', () => { void reread() })
   // (re)connected: anything announced while we were away is read now
   subscriber.on('ready', () => { void reread() })
-  subscriber.on('error', (err: Error) => app.log.debug({ err: { message: err.message } }, 'switches subscriber error'))
+  subscriber.on('error', (err: Error) => app.log.debug({ err }, 'switches subscriber error'))
   await subscriber.connect().then(() => subscriber.subscribe(switchesChannel(config.REDIS_KEY_PREFIX)))
-    .catch((err: Error) => app.log.warn({ err: { message: err.message } }, 'switches: Redis unavailable at start-up'))
+    .catch((err: Error) => app.log.warn({ err }, 'switches: Redis unavailable at start-up'))
   const timer = setInterval(() => { void reread() }, config.SWITCHES_REFRESH_S * 1000).unref()
   app.addHook('onClose', async () => { clearInterval(timer); subscriber.disconnect(); await running })
   await reread()

@@ -2,7 +2,8 @@
 // and scrapes silent at info, credentials never written, slow statements and operations at warn.
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { pino } from 'pino'
-import { buildApp, type App } from '../../src/app.js'
+import type { App } from '../../src/app.js'
+import { buildApp } from '../../src/server-options.js'
 import { loggerOptions } from '../../src/logger.js'
 import { createTestDatabase, gql, testConfig, token, type TestDatabase } from '../helpers/app.js'
 

@@ -1,6 +1,7 @@
 // Test apps whose log lines the test can read (security events, masked errors).
 import { pino } from 'pino'
-import { buildApp, type App } from '../../src/app.js'
+import type { App } from '../../src/app.js'
+import { buildApp } from '../../src/server-options.js'
 import { testConfig } from '../helpers/app.js'
 
 export type LogLine = Record<string, unknown> & { level: number, msg: string }

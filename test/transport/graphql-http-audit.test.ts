@@ -3,7 +3,8 @@
 // production configuration (production's limits, none raised: the audit fits in them).
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { auditServer, type AuditResult } from 'graphql-http'
-import { buildApp, type App } from '../../src/app.js'
+import type { App } from '../../src/app.js'
+import { buildApp } from '../../src/server-options.js'
 import { buildTestApp, createTestDatabase, testConfig, type TestDatabase } from '../helpers/app.js'
 import { report } from '../helpers/faults.js'
 import { describeWith, TEST_REDIS_URL } from '../helpers/services.js'

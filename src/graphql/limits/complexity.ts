@@ -63,6 +63,8 @@ export function operationCost (schema: GraphQLSchema, document: DocumentNode, op
     // an anonymous operation is the document's only one (LoneAnonymousOperation)
     cost = getComplexity({ schema, query: document, variables, operationName: name, estimators: [estimator], maxQueryNodes: MAX_EXPANDED_FIELDS })
   } catch (err) {
+    // graphql-js and graphql-query-complexity raise plain GraphQLErrors (no class or code of their
+    // own), so their wording is what tells these apart.
     // variable values of the wrong type: the formatter answers 400 BAD_USER_INPUT
     if (err instanceof GraphQLError && err.message.startsWith('Variable "')) throw err
     if (err instanceof GraphQLError && /maximum allowed number of nodes/.test(err.message)) {
