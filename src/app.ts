@@ -48,7 +48,7 @@ export default async function app (fastify: FastifyInstance, { config }: AppOpti
   // 5. load shedding (onRequest): an overloaded process spends nothing on a request it refuses
   await fastify.register(pressure, { config })
   // 6. shared services; with read replicas the database adds its read routing (preHandler, onSend)
-  await fastify.register(db, { config })
+  await fastify.register(db, { config, graphqlPath: GRAPHQL_PATH })
   await fastify.register(redis, { config })
   await fastify.register(cache, { config })
   await fastify.register(idempotency, { config })

@@ -18,4 +18,4 @@ export default fp<BusinessMetricsOptions>(async function businessMetricsPlugin (
     if (request.caller !== null) business.seen(request.caller.sub)
     done()
   })
-}, { name: 'business-metrics', dependencies: ['metrics', 'auth'] })
+}, { name: 'business-metrics', dependencies: ['metrics', 'auth'], decorators: { fastify: ['metrics'], request: ['caller'] } })

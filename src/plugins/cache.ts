@@ -27,4 +27,4 @@ export default fp<CacheOptions>(async function cachePlugin (app, { config }) {
   })
   app.decorate('cache', cache)
   app.addHook('onClose', async () => { await cache.close() })
-}, { name: 'cache', dependencies: ['db', 'redis', 'metrics'] })
+}, { name: 'cache', dependencies: ['metrics', 'db', 'redis'], decorators: { fastify: ['metrics', 'db', 'readReplicas', 'redis', 'redisBreaker'] } })

@@ -53,9 +53,10 @@ export default fp<DbOptions>(async function dbPlugin (app, { config, graphqlPath
       app.log.warn('the database endpoint led to a read-only server (failover in progress?): retrying on a new connection')
     }
   })
-  let metrics: ReturnType<typeof replicaMetrics> | undefined
-  const router = config.DATABASE_REPLICA_URLS.length > 0 ? withReplicas(app, config, primary, graphqlPath, (route) => metrics?.routed(route)) : null
-  metrics = replicaMetrics(app.metrics.registry, router?.replicas.replicas ?? [], config.REPLICA_MAX_LAG_MS)
+  // the replica metrics need the router's replicas, the router counts each statement's route in them
+  const counted: { metrics?: ReturnType<typeof replicaMetrics> } = {}
+  const router = config.DATABASE_REPLICA_URLS.length > 0 ? withReplicas(app, config, primary, graphqlPath, (route) => counted.metrics?.routed(route)) : null
+  counted.metrics = replicaMetrics(app.metrics.registry, router?.replicas.replicas ?? [], config.REPLICA_MAX_LAG_MS)
   const db = router ?? primary
   app.decorate('db', db)
   app.decorate('readReplicas', router)

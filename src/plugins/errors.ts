@@ -64,4 +64,4 @@ export default fp<ErrorsOptions>(async function errorsPlugin (app, { graphqlPath
     request.log.info({ event: 'client_aborted', method: request.method, route: request.routeOptions.url ?? 'unmatched' }, 'client closed the connection before the response')
     done()
   })
-}, { name: 'errors', dependencies: ['metrics', 'error-tracking'] })
+}, { name: 'errors', dependencies: ['metrics', 'error-tracking'], decorators: { fastify: ['metrics', 'reportError'] } })

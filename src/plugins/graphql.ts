@@ -112,4 +112,12 @@ export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, p
   app.graphql.addHook('preValidation', repeatedFieldsLimit)
   // cost with the request's variables (QUERY_TOO_COMPLEX), context.cost, the cost budget
   app.graphql.addHook('preExecution', costHook(config, app.chargeCost))
-}, { name: 'graphql', dependencies: ['db', 'cache', 'auth', 'idempotency', 'rate-limit', 'metrics', 'error-tracking'] })
+}, {
+  name: 'graphql',
+  // the resolvers read app.business (src/observability/business.ts) through the context
+  dependencies: ['metrics', 'error-tracking', 'db', 'redis', 'cache', 'idempotency', 'auth', 'business-metrics', 'rate-limit'],
+  decorators: {
+    fastify: ['metrics', 'reportError', 'db', 'redis', 'redisBreaker', 'cache', 'idempotency', 'business', 'chargeCost'],
+    request: ['caller', 'graphqlOperation', 'graphqlExecuted']
+  }
+})

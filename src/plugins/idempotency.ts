@@ -21,4 +21,4 @@ export default fp<IdempotencyOptions>(async function idempotencyPlugin (app, { c
   }, CLEANUP_EVERY_MS)
   timer.unref()
   app.addHook('onClose', async () => { clearInterval(timer) })
-}, { name: 'idempotency', dependencies: ['db'] })
+}, { name: 'idempotency', dependencies: ['db'], decorators: { fastify: ['db'] } })

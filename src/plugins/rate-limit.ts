@@ -85,4 +85,4 @@ export default fp<RateLimitOptions>(async function rateLimitPlugin (app, { confi
     // thrown: the GraphQL route's error handler gives it the GraphQL shape and status 429
     errorResponseBuilder: (_request, context) => gqlError('RATE_LIMITED', undefined, { retryAfter: seconds(context.ttl) })
   })
-}, { name: 'rate-limit', dependencies: ['redis', 'auth'] })
+}, { name: 'rate-limit', dependencies: ['redis', 'auth'], decorators: { fastify: ['redis', 'redisBreaker'], request: ['caller'] } })

@@ -96,4 +96,4 @@ export default fp<SwitchesOptions>(async function switchesPlugin (app, { config 
   const timer = setInterval(() => { void reread() }, config.SWITCHES_REFRESH_S * 1000).unref()
   app.addHook('onClose', async () => { clearInterval(timer); subscriber.disconnect(); await running })
   await reread()
-}, { name: 'switches', dependencies: ['redis', 'metrics'] })
+}, { name: 'switches', dependencies: ['metrics', 'redis'], decorators: { fastify: ['metrics', 'redis', 'graphql'] } })

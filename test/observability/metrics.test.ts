@@ -2,6 +2,7 @@
 // SLO bucket edges, the token, METRICS_PORT, and that scrapes are neither rate-limited nor counted against anyone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../src/app.js'
+import { READY_PROBE_EVERY_MS } from '../../src/plugins/health.js'
 import { buildTestApp, createTestDatabase, gql, token, type TestDatabase } from '../helpers/app.js'
 import { freePort } from '../helpers/faults.js'
 import { labelNamesOf, parseMetrics, valueOf, type Family } from './prom-text.js'
@@ -111,6 +112,31 @@ describe('after real traffic', () => {
       expect(valueOf((await scrape(app)).families, 'bastion_ready')).toBe(0)
     } finally {
       app.lifecycle.draining = false
+    }
+  })
+
+  it('reads readiness from the background probe: a scrape runs no statement and no /ready request', async () => {
+    const readyRequests = (f: Map<string, Family>) => valueOf(f, 'http_requests_total', { method: 'GET', route: '/ready', status_code: '200' }) ?? 0
+    // every statement the pool runs, whoever asks (the probe included), and every one through app.db
+    const pool = app.db.pool
+    const query = pool.query
+    let poolQueries = 0
+    pool.query = function (this: typeof pool, ...args: unknown[]) { poolQueries++; return (query as (...a: unknown[]) => unknown).apply(this, args) } as typeof pool.query
+    let statements = 0
+    app.db.onQuery(() => { statements++ })
+    try {
+      const before = readyRequests((await scrape(app)).families)
+      const started = performance.now()
+      const SCRAPES = 30
+      for (let i = 0; i < SCRAPES; i++) expect(valueOf((await scrape(app)).families, 'bastion_ready')).toBe(1)
+      const elapsedMs = performance.now() - started
+      expect(readyRequests((await scrape(app)).families)).toBe(before)
+      expect(statements).toBe(0)
+      // at most the background probe's one statement per READY_PROBE_EVERY_MS, far fewer than one per scrape
+      expect(poolQueries).toBeLessThanOrEqual(Math.ceil(elapsedMs / READY_PROBE_EVERY_MS) + 1)
+      expect(poolQueries).toBeLessThan(SCRAPES)
+    } finally {
+      pool.query = query
     }
   })
 

@@ -3,7 +3,7 @@
 // onRoute hook has run, Mercurius's hooks once ready), records the hooks a GraphQL request really
 // passes, in the order they run. The table must list exactly those, in that order.
 import { readFileSync } from 'node:fs'
-import Fastify, { type FastifyInstance, type RouteOptions } from 'fastify'
+import Fastify, { type FastifyInstance, type InjectOptions, type RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import app from '../../src/app.js'
@@ -47,9 +47,9 @@ async function tracedServer (config: ReturnType<typeof testConfig>): Promise<Fas
     if ((FASTIFY_PHASES as readonly string[]).includes(name)) return addHook.call(this, name, traced('app', name, fn))
     if (name !== 'onRoute') return addHook.call(this, name, fn)
     // route hooks are whatever the onRoute hooks leave on the route: wrap them after each one
-    return addHook.call(this, name, function (this: unknown, route: RouteOptions) {
-      fn.call(this, route)
-      wrapRouteHooks(route)
+    return addHook.call(this, name, function (this: unknown, ...args: unknown[]) {
+      fn.apply(this, args)
+      wrapRouteHooks(args[0] as RouteOptions)
     })
   }
   await server.register(fp(app, { name: 'app' }), { config })
@@ -91,7 +91,7 @@ afterAll(async () => {
   await db?.drop()
 })
 
-async function recorded (request: Parameters<FastifyInstance['inject']>[0]) {
+async function recorded (request: InjectOptions) {
   trace = []
   const res = await server.inject(request)
   // onResponse runs once the response has been written, after inject has its answer
