@@ -37,7 +37,7 @@ export const schema = z.object({
     .describe('where the embedded PostgreSQL keeps its files when DATABASE_URL is unset'),
   QUERY_TIMEOUT_MS: int(1).default(30000)
     .describe('PostgreSQL statement_timeout and the GraphQL execution deadline'),
-  READY_CHECK_TIMEOUT_MS: int(1).default(1000).describe('how long /ready waits for the database check'),
+  READY_CHECK_TIMEOUT_MS: int(1).default(1000).describe('how long the readiness probe (every second, read by /ready) waits for the database'),
   KEEP_ALIVE_TIMEOUT_MS: int(1).default(72000)
     .describe('HTTP keep-alive timeout; keep it above the load balancer idle timeout'),
   REDIS_URL: url(['redis:', 'rediss:']).optional()

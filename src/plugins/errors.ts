@@ -10,7 +10,7 @@
 // - A client that closes the connection before its response (mid-body included) is logged and
 //   counted as a client abort (http_client_aborts_total), not as a server failure.
 // Malformed HTTP that never becomes a request (400, 408, 431 from Node's parser) is answered by
-// clientErrorHandler (src/client-error.ts), a server option in src/app.ts.
+// clientErrorHandler (src/client-error.ts), a server option in src/server-options.ts.
 import fp from 'fastify-plugin'
 import type { FastifyError } from 'fastify'
 import { errorBody, httpError, knownCode } from '../http-errors.js'
