@@ -1,5 +1,9 @@
 // GraphQL over Mercurius: schema from src/graphql/schema/, resolvers, batched loaders, the
 // authorization policy (@auth) and the one error formatter.
+// The hooks of the GraphQL routes are added here, in the order they run (docs/architecture.md, Hook
+// map): route hooks through onRoute (they run after every app hook of their phase), then
+// Mercurius's, which run inside the route handler: preValidation once per distinct document, then
+// preExecution per operation and onResolution.
 import fp from 'fastify-plugin'
 import mercurius from 'mercurius'
 import type { FastifyPluginAsync } from 'fastify'
@@ -97,7 +101,11 @@ export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, p
       ...(config.otlpTracesUrl && { record: recordErrors })
     }) as never
   })
-  // first: the one operation that executes, which every later hook, the log and the metrics read
+  // only documents graphql parsed from the query text (never a JSON-encoded AST)
+  app.graphql.addHook('preValidation', parsedDocumentsOnly)
+  // a response name repeated past a few times, before graphql's quadratic overlap check (QUERY_TOO_LARGE)
+  app.graphql.addHook('preValidation', repeatedFieldsLimit)
+  // first of the preExecution hooks: the one operation that executes, which every later hook, the log and the metrics read
   app.graphql.addHook('preExecution', pinOperation)
   // operation metrics and the slow-operation log; next, so a later hook that rejects still knows the operation
   observeGraphql(app, { operationNamesMax: config.METRICS_OPERATION_NAMES_MAX, slowOperationMs: config.SLOW_OPERATION_MS })
@@ -106,10 +114,6 @@ export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, p
   // runtime switches (and READ_ONLY): refused operations fail fast, before authorization and cost
   await app.register(switches, { config })
   await app.register(mercuriusAuth, authOptions)
-  // only documents graphql parsed from the query text (never a JSON-encoded AST)
-  app.graphql.addHook('preValidation', parsedDocumentsOnly)
-  // a response name repeated past a few times, before graphql's quadratic overlap check (QUERY_TOO_LARGE)
-  app.graphql.addHook('preValidation', repeatedFieldsLimit)
   // cost with the request's variables (QUERY_TOO_COMPLEX), context.cost, the cost budget
   app.graphql.addHook('preExecution', costHook(config, app.chargeCost))
 }, {

@@ -100,4 +100,4 @@ export default fp<HealthOptions>(async function healthPlugin (app, { config }) {
     reply.code(ready ? 200 : 503)
     return { status: ready ? 'ready' : 'unavailable', checks }
   })
-}, { name: 'health', dependencies: ['metrics', 'db', 'redis', 'pressure'], decorators: { fastify: ['metrics', 'db', 'redis', 'redisBreaker', 'pressure'] } })
+}, { name: 'health', dependencies: ['metrics', 'db', 'redis', 'pressure'], decorators: { fastify: ['metrics', 'db', 'readReplicas', 'redis', 'redisBreaker', 'pressure'] } })
