@@ -61,7 +61,8 @@ export default async function app (fastify: FastifyInstance, { config }: AppOpti
   await fastify.register(businessMetrics, { config })
   // 10. rate limit per client (the subject, known now, else the IP) and the cost budget. Its
   //     onRequest hook is a route hook (@fastify/rate-limit adds it to each route), so it runs after
-  //     every app onRequest hook, whatever its place here; the cost budget is charged at step 11.
+  //     every app onRequest hook, whatever its place here, and after Mercurius's CSRF check (a hook
+  //     the route itself declares); the cost budget is charged at step 11 (preExecution).
   await fastify.register(rateLimit, { config })
   // 11. GraphQL: route hooks (preValidation, preHandler, onSend) and Mercurius's hooks (preParsing,
   //     preValidation, preExecution, onResolution), added in src/plugins/graphql.ts in their order
