@@ -3,7 +3,7 @@
 // readiness) and turns 503 as soon as the server starts draining.
 // The database check is one background probe (SELECT 1 on the primary's pool every
 // READY_PROBE_EVERY_MS, with READY_CHECK_TIMEOUT_MS): /ready and the bastion_ready metric both read
-// its last result (app.readiness()), so neither a probe nor a scrape costs a statement.
+// its last result (app.readiness()), so neither a /ready request nor a scrape costs a statement.
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
 
@@ -54,8 +54,8 @@ export default fp<HealthOptions>(async function healthPlugin (app, { config }) {
       if (database === 'failing') app.log.info('readiness: database check passes again')
       database = 'ok'
     } catch (err) {
-      // logged on the change only, never once a second
-      if (database === 'ok') app.log.warn({ err }, 'readiness: database check failed')
+      // logged on the change only, never once a second (and not for the pool closing at shutdown)
+      if (database === 'ok' && timer !== undefined) app.log.warn({ err }, 'readiness: database check failed')
       database = 'failing'
     }
     if (timer !== undefined) timer.refresh()
