@@ -23,7 +23,7 @@ import redis from './plugins/redis.js'
 import security, { API_HELMET, helmetHeaders } from './plugins/security.js'
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
-export const GRAPHQL_PATH = '/graphql'
+const GRAPHQL_PATH = '/graphql'
 
 export interface BuildOptions {
   /** a logger instance or pino options; defaults to loggerOptions(config) */

@@ -40,7 +40,7 @@ const MAX_KEYS = 100
 const MAX_KID_LENGTH = 256
 
 /** Keys worth loading: public, asymmetric, for signatures, readable, RSA of at least 2048 bits. */
-export function usableKeys (set: unknown): { keys: JWK[], dropped: string[] } {
+function usableKeys (set: unknown): { keys: JWK[], dropped: string[] } {
   const all = (set as { keys?: unknown } | null)?.keys
   if (!Array.isArray(all)) throw new Error('the response is not a JWKS (no keys array)')
   const keys: JWK[] = []

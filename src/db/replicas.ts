@@ -5,7 +5,7 @@
 import type { Database } from './database.js'
 import { maxLsn, toLsn, type Lsn } from './lsn.js'
 
-export const CHECK_EVERY_MS = 1000
+const CHECK_EVERY_MS = 1000
 
 // Lag is 0 while the replica has replayed everything it received (an idle primary sends nothing,
 // so the age of the last replayed commit says nothing then); otherwise the age of the last

@@ -30,7 +30,7 @@ function deny (code: 'UNAUTHENTICATED' | 'FORBIDDEN', ctx: MercuriusContext, inf
   return code === 'UNAUTHENTICATED' ? gqlError(code, 'sign in to do this') : gqlError(code)
 }
 
-export function applyPolicy (ast: DirectiveNode, parent: { id?: string }, args: { id?: string }, ctx: MercuriusContext, info: GraphQLResolveInfo) {
+function applyPolicy (ast: DirectiveNode, parent: { id?: string }, args: { id?: string }, ctx: MercuriusContext, info: GraphQLResolveInfo) {
   const caller = ctx.caller
   const onOperation = info.parentType.name === 'Mutation' || info.parentType.name === 'Query'
   const requires = required(ast)

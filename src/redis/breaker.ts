@@ -29,7 +29,7 @@ export interface BreakerOptions {
   onStateChange?: (state: BreakerState) => void
 }
 
-export class BreakerOpenError extends Error {
+class BreakerOpenError extends Error {
   constructor () { super('redis circuit open') }
 }
 

@@ -87,4 +87,3 @@ describeWith('redis', 'redis circuit breaker', () => {
     report('redis stopped and started, breaker', { closedAfterRestartMs: Math.round(performance.now() - restarted), polledMs: closedAfterMs })
   })
 })
-})

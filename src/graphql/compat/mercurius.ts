@@ -51,7 +51,7 @@ const pinnedDocuments = new WeakMap<DocumentNode, Map<string | null, PinnedOpera
  * The operation `operationName` selects in `document`, as graphql-js's execute() selects it;
  * GRAPHQL_VALIDATION_FAILED (400) when there is none, or several and no name.
  */
-export function pin (document: DocumentNode, operationName: unknown): PinnedOperation {
+function pin (document: DocumentNode, operationName: unknown): PinnedOperation {
   // graphql-js: a null or absent name selects the only operation; any string must match a name
   if (operationName != null && typeof operationName !== 'string') throw gqlError('GRAPHQL_VALIDATION_FAILED', 'operationName must be a string')
   const key = operationName ?? null

@@ -32,7 +32,7 @@ export function documentDepth (document: DocumentNode, operationName?: string | 
  * How many fields the document's operations select once fragments are expanded (memoised per
  * fragment); null when a spread names an undefined fragment or fragments form a cycle.
  */
-export function expandedFields (document: DocumentNode): number | null {
+function expandedFields (document: DocumentNode): number | null {
   const fragments = new Map<string, FragmentDefinitionNode>()
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d)
   const sizes = new Map<string, number | 'visiting'>()
