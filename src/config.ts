@@ -292,6 +292,20 @@ export function loadConfig (env: Record<string, string | undefined> = readEnviro
   return Object.freeze(config)
 }
 
+/**
+ * loadConfig() for an entry point (the server and the CLIs): a ConfigError prints every problem
+ * to stderr and exits 1; any other error is thrown on.
+ */
+export function loadConfigOrExit (): Config {
+  try {
+    return loadConfig()
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    process.stderr.write(`${err.message}\n`)
+    process.exit(1)
+  }
+}
+
 /** process.env, with a `.env` file in the working directory filling what the environment leaves unset. */
 export function readEnvironment (): Record<string, string | undefined> {
   const fromFile = existsSync('.env') ? parseEnv(readFileSync('.env', 'utf8')) : {}

@@ -3,6 +3,7 @@
 // it does not fail readiness) and turns 503 as soon as the server starts draining.
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
+import { withTimeout } from '../timeout.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -12,14 +13,6 @@ declare module 'fastify' {
 }
 
 export interface HealthOptions { config: Config }
-
-function withTimeout<T> (promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms) })
-  ]).finally(() => clearTimeout(timer))
-}
 
 export default fp<HealthOptions>(async function healthPlugin (app, { config }) {
   app.decorate('lifecycle', { draining: false })
