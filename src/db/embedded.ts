@@ -82,6 +82,11 @@ async function freePort (): Promise<number> {
   return port
 }
 
+/** whether dir holds a complete cluster (initdb finished); startEmbedded creates one otherwise */
+export function hasCluster (dir: string): boolean {
+  return existsSync(join(resolve(dir), MARKER))
+}
+
 export async function startEmbedded (opts: EmbeddedOptions): Promise<EmbeddedDatabase> {
   const EmbeddedPostgres = await load()
   const dir = resolve(opts.dir)
