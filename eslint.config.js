@@ -1,4 +1,4 @@
-// ESLint 9 flat config with typescript-eslint. House rules from STYLE.md are enforced here:
+// ESLint 9 flat config with typescript-eslint. Two house rules are enforced here:
 // no console in src/ (use the logger) and no process.env outside src/config.ts.
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'

@@ -22,7 +22,7 @@ import rateLimit from './plugins/rate-limit.js'
 import redis from './plugins/redis.js'
 import security from './plugins/security.js'
 
-export const GRAPHQL_PATH = '/graphql'
+const GRAPHQL_PATH = '/graphql'
 
 /** the server the app plugin was registered on, with every decorator of its plugins */
 export type App = FastifyInstance

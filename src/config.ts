@@ -47,11 +47,11 @@ export const schema = z.object({
   REDIS_KEY_PREFIX: z.string().regex(/^[A-Za-z0-9:_-]{0,64}$/).default('bastion:')
     .describe('prefix of every Redis key and channel, so services (or test runs) can share one Redis'),
   REDIS_COMMAND_TIMEOUT_MS: int(1).default(50)
-    .describe('per Redis command, never beyond the remaining request deadline'),
+    .describe('per Redis command (ioredis commandTimeout); a timed-out command counts towards the breaker'),
   REDIS_BREAKER_FAILURES: int(1).default(5)
     .describe('consecutive failed Redis calls that open the circuit breaker (calls then skip Redis)'),
   REDIS_BREAKER_RESET_MS: int(1).default(1000)
-    .describe('how long the open breaker skips Redis before one call probes it again'),
+    .describe('how long the open breaker skips Redis before a background PING probes it again'),
   CACHE_TTL_SECONDS: int(0).default(30).describe('default resolver cache TTL; 0 turns the cache off'),
   CACHE_MAX_ENTRIES: int(1).default(10000).describe('entries the in-process cache level keeps (least recently used go first)'),
   MAX_QUERY_DEPTH: int(0).default(10).describe('deepest selection allowed (root field = 0); 0 disables'),
@@ -290,6 +290,20 @@ export function loadConfig (env: Record<string, string | undefined> = readEnviro
   if (isProduction) problems.push(...productionProblems(config, raw).filter((p) => !unparsed.has(p.slice(0, p.indexOf(':')))))
   if (problems.length > 0) throw new ConfigError(problems)
   return Object.freeze(config)
+}
+
+/**
+ * loadConfig() for an entry point (the server and the CLIs): a ConfigError prints every problem
+ * to stderr and exits 1; any other error is thrown on.
+ */
+export function loadConfigOrExit (): Config {
+  try {
+    return loadConfig()
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    process.stderr.write(`${err.message}\n`)
+    process.exit(1)
+  }
 }
 
 /** process.env, with a `.env` file in the working directory filling what the environment leaves unset. */

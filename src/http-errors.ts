@@ -50,7 +50,7 @@ export function knownCode (err: unknown): { code: ErrorCode, extensions: Record<
 
 // Strings a client wrote, echoed in messages (graphql's "Cannot query field \"...\"", names):
 // long names are cut, and so is the whole message, so no error carries a client's megabyte back.
-export const ECHO_MAX = 100
+const ECHO_MAX = 100
 const LONG_NAME = new RegExp(`[_A-Za-z][_0-9A-Za-z]{${ECHO_MAX},}`, 'g')
 const MESSAGE_MAX = 1000
 

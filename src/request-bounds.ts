@@ -19,7 +19,7 @@ const LONG_RUN = new RegExp(`[_0-9A-Za-z]{${NAME_MAX + 1}}`)
 const TOKENS_SCANNED = 10_000
 
 /** true when the document holds a name longer than NAME_MAX (an unlexable document is left to the parser) */
-export function hasLongName (query: string): boolean {
+function hasLongName (query: string): boolean {
   if (!LONG_RUN.test(query)) return false
   const lexer = new Lexer(new Source(query))
   try {

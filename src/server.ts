@@ -2,18 +2,11 @@
 // the app plugin (src/app.ts) come together in buildApp (src/server-options.ts), as in the tests.
 import closeWithGrace from 'close-with-grace'
 import { pino } from 'pino'
-import { ConfigError, loadConfig, type Config } from './config.js'
+import { loadConfigOrExit } from './config.js'
 import { loggerOptions } from './logger.js'
 import { buildApp } from './server-options.js'
 
-let config: Config
-try {
-  config = loadConfig()
-} catch (err) {
-  if (!(err instanceof ConfigError)) throw err
-  process.stderr.write(`${err.message}\n`)
-  process.exit(1)
-}
+const config = loadConfigOrExit()
 
 const logger = pino(loggerOptions(config, config.NODE_ENV === 'development' && process.stdout.isTTY))
 const started = performance.now()

@@ -4,13 +4,13 @@
 import { readFileSync } from 'node:fs'
 import { userInfo } from 'node:os'
 import { pino } from 'pino'
-import { ConfigError, loadConfig } from './config.js'
+import { loadConfigOrExit } from './config.js'
 import { loggerOptions } from './logger.js'
 import { createRedis } from './plugins/redis.js'
 import { runSwitchCommand } from './switches/command.js'
 
+const config = loadConfigOrExit()
 try {
-  const config = loadConfig()
   if (!config.REDIS_URL) {
     process.stderr.write('npm run switch needs REDIS_URL: without Redis, switches live inside each server process only\n')
     process.exit(1)
@@ -37,6 +37,6 @@ try {
   redis.disconnect()
   process.exit(code)
 } catch (err) {
-  process.stderr.write(`${err instanceof ConfigError ? err.message : (err as Error).message}\n`)
+  process.stderr.write(`${(err as Error).message}\n`)
   process.exit(1)
 }

@@ -20,7 +20,7 @@ const MAX_ROLE_LENGTH = 100
  * A claim by name or dotted path. The whole name is tried first, so namespaced claims that
  * contain dots (`https://example.com/roles`) work as well as nested ones (`realm_access.roles`).
  */
-export function claimAt (payload: Record<string, unknown>, path: string): unknown {
+function claimAt (payload: Record<string, unknown>, path: string): unknown {
   if (Object.hasOwn(payload, path)) return payload[path]
   let value: unknown = payload
   for (const part of path.split('.')) {
@@ -31,7 +31,7 @@ export function claimAt (payload: Record<string, unknown>, path: string): unknow
 }
 
 /** The caller's user id: a canonical id string, or a positive safe integer (some IdPs' custom claims). */
-export function subjectOf (value: unknown): string {
+function subjectOf (value: unknown): string {
   if (value === undefined) throw new InvalidTokenError('missing_subject')
   if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return String(value)
   if (typeof value === 'string' && USER_ID.test(value)) return value
@@ -53,7 +53,7 @@ export function checkTimes (payload: Record<string, unknown>, nowMs: number, tol
 }
 
 /** Roles: an array of strings (or one string); anything else is no roles. Bounded in count and length. */
-export function rolesOf (value: unknown): string[] {
+function rolesOf (value: unknown): string[] {
   const list = typeof value === 'string' ? [value] : Array.isArray(value) ? value : []
   return list.filter((r): r is string => typeof r === 'string' && r.length > 0 && r.length <= MAX_ROLE_LENGTH).slice(0, MAX_ROLES)
 }

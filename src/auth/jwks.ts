@@ -5,7 +5,7 @@
 // cooldown only starts after a successful fetch (while the provider is down every forged kid would
 // cause a fetch) and a set older than cacheMaxAge refuses every token when the refetch fails; here
 // a failed fetch counts toward the interval and cached keys keep working (status `degraded`).
-import { createPublicKey, KeyObject } from 'node:crypto'
+import { createPublicKey, KeyObject, type JsonWebKey } from 'node:crypto'
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWK } from 'jose'
 import type { FastifyBaseLogger } from 'fastify'
 import { InvalidTokenError } from './claims.js'
@@ -40,7 +40,7 @@ const MAX_KEYS = 100
 const MAX_KID_LENGTH = 256
 
 /** Keys worth loading: public, asymmetric, for signatures, readable, RSA of at least 2048 bits. */
-export function usableKeys (set: unknown): { keys: JWK[], dropped: string[] } {
+function usableKeys (set: unknown): { keys: JWK[], dropped: string[] } {
   const all = (set as { keys?: unknown } | null)?.keys
   if (!Array.isArray(all)) throw new Error('the response is not a JWKS (no keys array)')
   const keys: JWK[] = []
@@ -50,7 +50,7 @@ export function usableKeys (set: unknown): { keys: JWK[], dropped: string[] } {
     if (k === null || typeof k !== 'object' || k.kty === 'oct' || 'd' in k) { dropped.push(`${name}: not a public key`); continue }
     if (k.use !== undefined && k.use !== 'sig') continue
     let key: KeyObject
-    try { key = createPublicKey({ key: k as Parameters<typeof createPublicKey>[0] & object, format: 'jwk' } as never) } catch { dropped.push(`${name}: unreadable`); continue }
+    try { key = createPublicKey({ key: k as JsonWebKey, format: 'jwk' }) } catch { dropped.push(`${name}: unreadable`); continue }
     const bits = key.asymmetricKeyDetails?.modulusLength
     if (bits !== undefined && bits < 2048) { dropped.push(`${name}: RSA key of ${bits} bits (2048 at least)`); continue }
     keys.push(k)

@@ -97,7 +97,7 @@ export async function createTwoLevelCache (opts: TwoLevelOptions): Promise<Cache
   const pending = new Set<string>()
   async function sendInvalidation (tags: string[], lsn: string | null = null) {
     const args = [opts.prefix, channel, JSON.stringify(tags), ...(lsn ? [lsn] : [])]
-    await opts.breaker.run((r) => (r as unknown as CacheCommands).cacheInvalidate(...args), () => {
+    await opts.breaker.run((r) => (r as CacheRedis).cacheInvalidate(...args), () => {
       for (const tag of tags) if (pending.size < 10_000) pending.add(tag)
       return null
     })
@@ -145,7 +145,7 @@ export async function createTwoLevelCache (opts: TwoLevelOptions): Promise<Cache
 
   async function l2Load<T> (name: string, keys: string[], load: (missing: string[]) => Promise<T[]>, tags: (v: T, key: string) => string[]): Promise<T[]> {
     const found = redis
-      ? await opts.breaker.run((r) => (r as unknown as CacheCommands).cacheGet(`${opts.prefix}lsn:floor`, ...keys.map((k) => full(`${name}:${k}`))), () => null)
+      ? await opts.breaker.run((r) => (r as CacheRedis).cacheGet(`${opts.prefix}lsn:floor`, ...keys.map((k) => full(`${name}:${k}`))), () => null)
       : null
     const values = new Array<T>(keys.length)
     const missing: number[] = []
@@ -171,7 +171,7 @@ export async function createTwoLevelCache (opts: TwoLevelOptions): Promise<Cache
       if (since !== undefined) writes.push(full(`${name}:${keys[index]}`), JSON.stringify(loaded[j]), JSON.stringify(tags(loaded[j], keys[index])))
     })
     if (writes.length > 0) {
-      void opts.breaker.run((r) => (r as unknown as CacheCommands).cacheSet(opts.prefix, since as string, String(Math.ceil(jittered() / 1000)), ...writes), () => null)
+      void opts.breaker.run((r) => (r as CacheRedis).cacheSet(opts.prefix, since as string, String(Math.ceil(jittered() / 1000)), ...writes), () => null)
     }
     return values
   }
@@ -239,7 +239,8 @@ export async function createTwoLevelCache (opts: TwoLevelOptions): Promise<Cache
   }
 }
 
-interface CacheCommands {
+/** the client once defineCommand (above) has added the cache's scripts */
+type CacheRedis = Redis & {
   cacheGet (...keys: string[]): Promise<Array<string | null>>
   cacheSet (...args: string[]): Promise<number>
   cacheInvalidate (...args: string[]): Promise<number>

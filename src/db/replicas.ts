@@ -4,8 +4,9 @@
 // than REPLICA_MAX_LAG_MS, is out of rotation until a later check finds it well again.
 import type { Database } from './database.js'
 import { maxLsn, toLsn, type Lsn } from './lsn.js'
+import { withTimeout } from '../timeout.js'
 
-export const CHECK_EVERY_MS = 1000
+const CHECK_EVERY_MS = 1000
 
 // Lag is 0 while the replica has replayed everything it received (an idle primary sends nothing,
 // so the age of the last replayed commit says nothing then); otherwise the age of the last
@@ -51,13 +52,6 @@ export interface ReplicaSet {
   close (): Promise<void>
 }
 
-function within<T> (promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout
-  return Promise.race([promise, new Promise<T>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)
-  })]).finally(() => clearTimeout(timer))
-}
-
 export function createReplicaSet ({ databases, maxLagMs, onChange }: ReplicaSetOptions): ReplicaSet {
   const replicas: Replica[] = databases.map((db, i) => ({ name: `replica-${i}`, db, reachable: false, lagMs: 0, lsn: null, healthy: false }))
   let cursor = 0
@@ -72,7 +66,7 @@ export function createReplicaSet ({ databases, maxLagMs, onChange }: ReplicaSetO
   async function checkOne (r: Replica) {
     try {
       // a check that takes most of the interval counts as no answer: the replica is out within the second
-      const { rows } = await within(r.db.query<{ lsn: string | null, lag_ms: number }>('replica_status', STATUS_SQL), CHECK_EVERY_MS * 0.8)
+      const { rows } = await withTimeout(r.db.query<{ lsn: string | null, lag_ms: number }>('replica_status', STATUS_SQL), CHECK_EVERY_MS * 0.8, `no answer within ${CHECK_EVERY_MS * 0.8} ms`)
       r.reachable = true
       r.lagMs = Math.max(0, Math.round(rows[0].lag_ms))
       r.lsn = maxLsn(r.lsn, toLsn(rows[0].lsn))

@@ -1,10 +1,10 @@
 // `npm run seed`: the deterministic demo data set; running it twice changes nothing.
-import { ConfigError, loadConfig } from '../config.js'
+import { loadConfigOrExit } from '../config.js'
 import { connectionConfig } from './connection.js'
 import { seedDatabase } from './seed.js'
 
+const config = loadConfigOrExit()
 try {
-  const config = loadConfig()
   if (!config.DATABASE_URL) {
     process.stderr.write('npm run seed needs DATABASE_URL (the embedded database seeds itself on start)\n')
     process.exit(1)
@@ -13,6 +13,6 @@ try {
     { connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS })
   process.stdout.write(`seeded ${result.users} users and ${result.posts} posts\n`)
 } catch (err) {
-  process.stderr.write(`${err instanceof ConfigError ? err.message : (err as Error).stack}\n`)
+  process.stderr.write(`${(err as Error).stack}\n`)
   process.exit(1)
 }

@@ -1,9 +1,9 @@
 // Authorization rules live in the schema as @auth(requires: USER | SELF | ADMIN) and are enforced
 // by mercurius-auth (https://github.com/mercurius-js/auth). This file is the one policy.
 import type { DirectiveNode, GraphQLResolveInfo } from 'graphql'
-import type { MercuriusAuthOptions } from 'mercurius-auth'
 import type { MercuriusContext } from 'mercurius'
 import { gqlError } from '../errors.js'
+import { directiveAuth } from './compat/mercurius-auth.js'
 import { securityEvent } from '../security/events.js'
 
 const requirements = new WeakMap<DirectiveNode, string>()
@@ -30,7 +30,7 @@ function deny (code: 'UNAUTHENTICATED' | 'FORBIDDEN', ctx: MercuriusContext, inf
   return code === 'UNAUTHENTICATED' ? gqlError(code, 'sign in to do this') : gqlError(code)
 }
 
-export function applyPolicy (ast: DirectiveNode, parent: { id?: string }, args: { id?: string }, ctx: MercuriusContext, info: GraphQLResolveInfo) {
+function applyPolicy (ast: DirectiveNode, parent: { id?: string }, args: { id?: string }, ctx: MercuriusContext, info: GraphQLResolveInfo) {
   const caller = ctx.caller
   const onOperation = info.parentType.name === 'Mutation' || info.parentType.name === 'Query'
   const requires = required(ast)
@@ -42,7 +42,4 @@ export function applyPolicy (ast: DirectiveNode, parent: { id?: string }, args: 
   return deny('FORBIDDEN', ctx, info, requires)
 }
 
-export const authOptions = {
-  authDirective: 'auth',
-  applyPolicy
-} as unknown as MercuriusAuthOptions
+export const authOptions = directiveAuth('auth', applyPolicy)

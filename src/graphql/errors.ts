@@ -2,7 +2,7 @@
 // Known codes pass through; anything else is an unexpected error: logged in full with the request
 // id, reported (Sentry), and in production masked as "Internal server error".
 import { GraphQLError } from 'graphql'
-import type { ExecutionResult } from 'graphql'
+import type { ExecutionResult, GraphQLFormattedError } from 'graphql'
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import { databaseFailure } from '../db/errors.js'
 import { ERRORS, KNOWN_CODES, type ErrorCode } from '../errors.js'
@@ -28,7 +28,7 @@ export interface FormatContext {
   app: { log: FastifyBaseLogger }
 }
 
-interface ClientError { message: string, locations?: unknown, path?: unknown, extensions: Record<string, unknown> }
+interface ClientError { message: string, locations?: GraphQLFormattedError['locations'], path?: GraphQLFormattedError['path'], extensions: Record<string, unknown> }
 
 // Fastify and Mercurius errors raised before execution, by HTTP status.
 const BY_STATUS: Record<number, ErrorCode> = {

@@ -75,7 +75,7 @@ function getProblem (query: Params, persistedQueries: boolean) {
   return paramsProblem(params, persistedQueries)
 }
 
-export function checkRequest (opts: RequestCheckOptions) {
+function checkRequest (opts: RequestCheckOptions) {
   return function checkGraphqlRequest (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction) {
     const accept = request.headers.accept
     if (mediaFor(accept) === null) {

@@ -15,7 +15,7 @@ import { gqlError } from '../errors.js'
 import type { Context } from './context.js'
 import { remainingMs } from './deadline.js'
 
-export const IDEMPOTENCY_HEADER = 'idempotency-key'
+const IDEMPOTENCY_HEADER = 'idempotency-key'
 // printable ASCII, as Stripe and the IETF draft use: a UUID fits, a header injection does not
 const KEY = /^[\x21-\x7e]{1,255}$/
 

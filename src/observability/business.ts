@@ -8,7 +8,7 @@ import { Counter, Gauge, type Registry } from 'prom-client'
 import type { Context } from '../graphql/context.js'
 
 // distinct callers remembered at most (about 100 bytes each); the gauge cannot report more
-export const ACTIVE_CALLERS_MAX = 100_000
+const ACTIVE_CALLERS_MAX = 100_000
 
 export function createBusinessMetrics (registry: Registry, windowSeconds: number) {
   const registers = [registry]

@@ -9,7 +9,7 @@ import { ERRORS } from '../errors.js'
 
 // Seconds; the SLO edges (0.05, 0.1, 0.2, 0.5, 1) are bucket boundaries, so p95 > 200 ms and
 // p99 > 500 ms are exact in histogram_quantile, not interpolated across a wide bucket.
-export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2.5, 5, 10]
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2.5, 5, 10]
 const DB_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5]
 const COMPLEXITY_BUCKETS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000]
 const DEPTH_BUCKETS = [0, 1, 2, 3, 4, 5, 6, 8, 10, 15, 20]

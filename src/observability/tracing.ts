@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify'
 import { isObjectType, print, type DocumentNode, type GraphQLFieldResolver } from 'graphql'
 import type { MercuriusContext } from 'mercurius'
 import { pinnedOperation } from '../graphql/compat/mercurius.js'
+import { withTimeout } from '../timeout.js'
 
 const SPAN = Symbol('graphql operation span')
 type Traced = MercuriusContext & { [SPAN]?: Span, cost?: { complexity?: unknown, depth?: unknown } }
@@ -73,7 +74,7 @@ export function traceGraphql (app: FastifyInstance) {
   app.addHook('onClose', async () => {
     const provider = (trace.getTracerProvider() as { getDelegate?: () => { forceFlush?: () => Promise<void> } }).getDelegate?.()
     if (!provider?.forceFlush) return
-    await Promise.race([provider.forceFlush().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 2000).unref())])
+    await withTimeout(provider.forceFlush(), 2000).catch(() => {})
   })
   // root resolvers run inside the operation span: the SQL and Redis calls they start are its children
   const schema = app.graphql.schema

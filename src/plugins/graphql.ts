@@ -6,8 +6,6 @@
 // preExecution per operation and onResolution.
 import fp from 'fastify-plugin'
 import mercurius from 'mercurius'
-import type { FastifyPluginAsync } from 'fastify'
-import mercuriusAuthModule, { type MercuriusAuthOptions } from 'mercurius-auth'
 import type { Config } from '../config.js'
 import { cachedPosts, cachedUsers } from '../cache/repositories.js'
 import { postsRepository } from '../db/repositories/posts.js'
@@ -18,7 +16,8 @@ import { createErrorFormatter } from '../graphql/errors.js'
 import { batchHook, costHook, parseOptions, validationRules } from '../graphql/limits/index.js'
 import { loaders } from '../graphql/loaders.js'
 import { getOperationCheck } from '../graphql/get-operation.js'
-import { pinOperation } from '../graphql/compat/mercurius.js'
+import { integerErrorPaths, persistedQueryProvider as mercuriusProvider, pinOperation } from '../graphql/compat/mercurius.js'
+import { mercuriusAuth } from '../graphql/compat/mercurius-auth.js'
 import { graphqlOverHttp } from '../graphql/http-request.js'
 import { parsedDocumentsOnly } from '../graphql/parsed-only.js'
 import { repeatedFieldsLimit } from '../graphql/limits/selections.js'
@@ -31,9 +30,6 @@ import { child } from '../observability/metrics.js'
 import { recordErrors, traceGraphql } from '../observability/tracing.js'
 import switches from './switches.js'
 
-// mercurius-auth is CommonJS (module.exports = plugin) while its types declare a default export.
-const mercuriusAuth = mercuriusAuthModule as unknown as FastifyPluginAsync<MercuriusAuthOptions>
-
 export interface GraphqlOptions { config: Config, path: string }
 
 export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, path }) {
@@ -44,13 +40,7 @@ export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, p
     invalidate: (tags: string[]) => app.cache.invalidate(tags)
   }
   // Mercurius's response schema serializes error paths as strings; GraphQL wants list indices as integers.
-  app.addHook('onRoute', function integerErrorPaths (route) {
-    const errors = (route.schema?.response as { '2xx'?: { properties?: { errors?: { items: { properties: Record<string, unknown> } } } } } | undefined)?.['2xx']?.properties?.errors
-    if (route.url !== path || !errors) return
-    route.schema = structuredClone(route.schema)
-    const items = (route.schema!.response as { '2xx': { properties: { errors: { items: { properties: Record<string, unknown> } } } } })['2xx'].properties.errors.items
-    items.properties.path = { type: 'array', items: { type: ['string', 'integer'] } }
-  })
+  app.addHook('onRoute', integerErrorPaths(path))
   // batch size (QUERY_TOO_LARGE over MAX_BATCH) before the body is validated or run
   app.addHook('onRoute', function graphqlRouteChecks (route) {
     if (route.url === path && route.method === 'POST') route.preValidation = [batchHook(config), ...[route.preValidation ?? []].flat()]
@@ -72,7 +62,7 @@ export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, p
     })
     : config.PERSISTED_QUERIES === 'only' ? trustedDocumentsOnly(loadTrustedDocuments(config.PERSISTED_QUERIES_FILE)) : undefined
   await app.register(mercurius, {
-    ...(persistedQueryProvider && { persistedQueryProvider: persistedQueryProvider as unknown as mercurius.PersistedQueryProvider }),
+    ...(persistedQueryProvider && { persistedQueryProvider: mercuriusProvider(persistedQueryProvider) }),
     schema: loadTypeDefs(),
     // every resolver and loader ends with TIMEOUT once the request's deadline has passed
     resolvers: deadlineResolvers({
@@ -99,7 +89,7 @@ export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, p
       report: app.reportError,
       count: (code) => app.metrics.graphqlErrors.inc({ code }),
       ...(config.otlpTracesUrl && { record: recordErrors })
-    }) as never
+    })
   })
   // only documents graphql parsed from the query text (never a JSON-encoded AST)
   app.graphql.addHook('preValidation', parsedDocumentsOnly)

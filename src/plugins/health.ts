@@ -6,6 +6,7 @@
 // its last result (app.readiness()), so neither a /ready request nor a scrape costs a statement.
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
+import { withTimeout } from '../timeout.js'
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -22,14 +23,6 @@ export interface Readiness { ready: boolean, checks: Record<string, string> }
 export const READY_PROBE_EVERY_MS = 1000
 
 export interface HealthOptions { config: Config }
-
-function withTimeout<T> (promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) => { timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms) })
-  ]).finally(() => clearTimeout(timer))
-}
 
 export default fp<HealthOptions>(async function healthPlugin (app, { config }) {
   app.decorate('lifecycle', { draining: false })

@@ -4,7 +4,6 @@
 // balancer sends traffic elsewhere before the process falls over. /health, /ready and /metrics
 // still answer. The check per request compares numbers sampled every PRESSURE_SAMPLE_INTERVAL_MS.
 import { getHeapStatistics } from 'node:v8'
-import type { FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import underPressure from '@fastify/under-pressure'
 import type { Config } from '../config.js'
@@ -35,13 +34,13 @@ export default fp<PressureOptions>(async function pressurePlugin (app, { config 
     maxRssBytes,
     sampleInterval: config.PRESSURE_SAMPLE_INTERVAL_MS,
     retryAfter,
-    // returning nothing lets the request through; returning a body sends it (the types say void)
-    pressureHandler: ((request: FastifyRequest, reply: FastifyReply, type: string) => {
-      if (EXEMPT.has(request.routeOptions.url ?? '')) return undefined
+    // returning lets the request through, unless the reply was sent here: Fastify runs no further
+    // hook and no handler for a sent reply
+    pressureHandler: (request, reply, type) => {
+      if (EXEMPT.has(request.routeOptions.url ?? '')) return
       request.log.warn({ event: 'load_shed', reason: type }, 'under pressure: request shed')
-      reply.code(503).header('retry-after', String(retryAfter))
-      return errorBody('SERVICE_UNAVAILABLE', request.id)
-    }) as never
+      reply.code(503).header('retry-after', String(retryAfter)).send(errorBody('SERVICE_UNAVAILABLE', request.id))
+    }
   })
 
   app.decorate('pressure', () => {

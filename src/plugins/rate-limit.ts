@@ -25,7 +25,7 @@ declare module 'fastify' {
 
 export interface RateLimitOptions { config: Config }
 
-export function clientKey (request: FastifyRequest): string {
+function clientKey (request: FastifyRequest): string {
   return request.caller ? `u:${request.caller.sub}` : `ip:${normalizeIP(request.ip)}`
 }
 

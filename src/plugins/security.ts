@@ -2,7 +2,8 @@
 // and CORS for the listed origins only.
 // Headers are helmet's (https://helmetjs.github.io), computed once at start-up and copied onto
 // each reply by a sync hook: @fastify/helmet rebuilds helmet's middleware on every request.
-import type { IncomingMessage, ServerResponse } from 'node:http'
+import { IncomingMessage, ServerResponse } from 'node:http'
+import { Socket } from 'node:net'
 import cors from '@fastify/cors'
 import fp from 'fastify-plugin'
 import helmet, { type HelmetOptions } from 'helmet'
@@ -34,13 +35,11 @@ export const API_HELMET: HelmetOptions = {
 
 /** The response headers helmet sets with these options (lower-case names). */
 export function helmetHeaders (options: HelmetOptions): Record<string, string> {
-  const headers: Record<string, string> = {}
-  const res = {
-    setHeader: (name: string, value: string) => { headers[name.toLowerCase()] = String(value) },
-    removeHeader: (name: string) => { delete headers[name.toLowerCase()] }
-  }
-  helmet(options)({} as IncomingMessage, res as unknown as ServerResponse, () => {})
-  return headers
+  // a real (unsent) response: helmet sets and removes headers on it, once, at start-up
+  const req = new IncomingMessage(new Socket())
+  const res = new ServerResponse(req)
+  helmet(options)(req, res, () => {})
+  return Object.fromEntries(Object.entries(res.getHeaders()).map(([name, value]) => [name, String(value)]))
 }
 
 // probes and scrapes come from inside the network, without the proxy's X-Forwarded-Proto

@@ -69,7 +69,7 @@ return {current, ttl, allowed, extra}
 
 type WithCommand = Redis & { bastionRateLease (key: string, need: number, max: number, windowMs: number, conditional: string, divisor: number, cap: number): Promise<[number, number, number, number]> }
 
-export function memoryCounter (maxKeys = 50_000) {
+function memoryCounter (maxKeys = 50_000) {
   const windows = new LRUCache<string, { count: number, resetAt: number }>({ max: maxKeys })
   return function hit (key: string, amount: number, max: number, windowMs: number, conditional: boolean): Hit {
     const now = Date.now()

@@ -8,8 +8,8 @@
 // Written here rather than taken from opossum: opossum emits several events, keeps rolling
 // statistics and arms a timer on every call, which is measurable on a path that runs once per
 // request (rate limit, cache), and it probes with a live request; this needs two counters and
-// one timer while open. The per-command timeout is ioredis's own (commandTimeout); run() only
-// shortens it when the request's deadline is nearer.
+// one timer while open. The per-command timeout is ioredis's own (commandTimeout,
+// REDIS_COMMAND_TIMEOUT_MS): far shorter than a request's deadline, so run() does not bound it again.
 import type { Redis } from 'ioredis'
 
 export type BreakerState = 'closed' | 'open' | 'half-open'
@@ -18,11 +18,8 @@ export interface RedisBreaker {
   /** true while calls skip Redis (also when there is no Redis at all) */
   isOpen (): boolean
   readonly state: BreakerState
-  /**
-   * Calls fn(redis) unless the breaker is open; on failure (or when open) returns fallback(err).
-   * remainingMs: what is left of the request's deadline, when less than the command timeout.
-   */
-  run<T> (fn: (redis: Redis) => Promise<T>, fallback: (err?: Error) => T | Promise<T>, remainingMs?: number): Promise<T>
+  /** Calls fn(redis) unless the breaker is open; on failure (or when open) returns fallback(err). */
+  run<T> (fn: (redis: Redis) => Promise<T>, fallback: (err?: Error) => T | Promise<T>): Promise<T>
 }
 
 export interface BreakerOptions {
@@ -32,18 +29,13 @@ export interface BreakerOptions {
   onStateChange?: (state: BreakerState) => void
 }
 
-export class BreakerOpenError extends Error {
+class BreakerOpenError extends Error {
   constructor () { super('redis circuit open') }
 }
 
-export class DeadlineError extends Error {
-  constructor () { super('request deadline reached before redis answered') }
-}
-
-// one instance each: an open breaker answers every call, and a stack trace per call would cost more
+// one instance: an open breaker answers every call, and a stack trace per call would cost more
 // than the call it saves
 const OPEN = new BreakerOpenError()
-const PAST_DEADLINE = new DeadlineError()
 
 /** A breaker that is always open: Redis is not configured. */
 export const noRedis: RedisBreaker = {
@@ -97,23 +89,13 @@ export function createBreaker (redis: Redis, opts: BreakerOptions): RedisBreaker
     }
   }
 
-  function bounded<T> (promise: Promise<T>, remainingMs?: number): Promise<T> {
-    if (remainingMs === undefined || remainingMs >= opts.commandTimeoutMs) return promise
-    let timer: NodeJS.Timeout | undefined
-    return Promise.race([promise, new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new DeadlineError()), Math.max(0, remainingMs))
-    })]).finally(() => clearTimeout(timer))
-  }
-
-  async function run<T> (fn: (redis: Redis) => Promise<T>, fallback: (err?: Error) => T | Promise<T>, remainingMs?: number): Promise<T> {
+  async function run<T> (fn: (redis: Redis) => Promise<T>, fallback: (err?: Error) => T | Promise<T>): Promise<T> {
     if (state !== 'closed') return fallback(OPEN)
-    if (remainingMs !== undefined && remainingMs <= 0) return fallback(PAST_DEADLINE)
     let result: T
     try {
-      result = await bounded(fn(redis), remainingMs)
+      result = await fn(redis)
     } catch (err) {
-      // a deadline that ran out is the request's, not Redis's fault
-      if (!(err instanceof DeadlineError)) failed()
+      failed()
       return fallback(err as Error)
     }
     failures = 0

@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis'
 import type { Logger } from 'pino'
 import { disableSwitch, enableSwitch, readSwitches, SwitchError } from './store.js'
 
-export const USAGE = `usage:
+const USAGE = `usage:
   npm run switch -- disable <Operation | Type.field | Mutation> --reason "<why>" [--by <who>]
   npm run switch -- enable <target> [--by <who>]
   npm run switch -- list`

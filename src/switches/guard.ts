@@ -30,7 +30,7 @@ export function stateOf (list: Switch[]): SwitchState {
   return state
 }
 
-export function disabled (sw: Switch) {
+function disabled (sw: Switch) {
   return gqlError('FEATURE_DISABLED', `Disabled: ${sw.reason}`, { reason: sw.reason })
 }
 

@@ -5,12 +5,12 @@ import type { Redis } from 'ioredis'
 import { MAX_BY, MAX_REASON, MAX_SWITCHES, parseSwitch, targetProblem, type Switch } from './targets.js'
 
 /** the hash, relative to the client's keyPrefix (ioredis adds REDIS_KEY_PREFIX) */
-export const SWITCHES_KEY = 'switches'
+const SWITCHES_KEY = 'switches'
 /** pub/sub channels are not prefixed by ioredis: the prefix is added by hand */
 export const switchesChannel = (prefix: string) => `${prefix}switches:changed`
 
 /** the last AUDIT_MAX changes, newest first (the command also writes each one as a log line) */
-export const AUDIT_KEY = 'switches:audit'
+const AUDIT_KEY = 'switches:audit'
 const AUDIT_MAX = 1000
 
 export class SwitchError extends Error {}

@@ -10,8 +10,6 @@ export const MAX_REASON = 200
 export const MAX_BY = 64
 const NAME = /^[_A-Za-z][_0-9A-Za-z]{0,99}$/
 
-export type TargetKind = 'mutations' | 'field' | 'operation'
-
 export interface Switch {
   target: string
   reason: string
@@ -21,14 +19,9 @@ export interface Switch {
   at: string
 }
 
-export function kindOf (target: string): TargetKind {
-  if (target === 'Mutation') return 'mutations'
-  return target.includes('.') ? 'field' : 'operation'
-}
-
 let cachedSchema: GraphQLSchema | undefined
 /** the server's schema (directives included), to check field targets against */
-export function servedSchema (): GraphQLSchema {
+function servedSchema (): GraphQLSchema {
   cachedSchema ??= buildSchema(loadTypeDefs())
   return cachedSchema
 }

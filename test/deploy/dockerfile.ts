@@ -14,7 +14,7 @@ const run = promisify(execFile)
 // the package's types declare an ES default export; its code is `module.exports = factory`
 type Factory = typeof dockerignore extends { default: infer F } ? F : typeof dockerignore
 const ignore = ((dockerignore as { default?: unknown }).default ?? dockerignore) as Factory
-export const DOCKERFILE = join(ROOT, 'docker', 'Dockerfile')
+const DOCKERFILE = join(ROOT, 'docker', 'Dockerfile')
 const WORKDIR = '/app'
 
 export interface Stage { name: string, from: string, instructions: Instruction[] }
@@ -35,7 +35,7 @@ export function parseDockerfile (file = DOCKERFILE) {
   return { args, stages, stage: (name: string) => stages.find((s) => s.name === name)! }
 }
 
-export const keyword = (i: Instruction) => i.getKeyword()
+const keyword = (i: Instruction) => i.getKeyword()
 export const words = (i: Instruction) => i.getArguments().map((a) => a.getValue())
 export const flags = (i: Instruction) => Object.fromEntries(((i as any).getFlags?.() ?? []).map((f: any) => [f.getName(), f.getValue()]))
 export const of = (stage: Stage, kw: string) => stage.instructions.filter((i) => keyword(i) === kw)

@@ -24,7 +24,7 @@ export function readYamlDocuments (file: string): any[] {
 }
 
 /** Strategic merge as Kubernetes does it for these fields: maps merge, null deletes, lists of named items merge by name. */
-export function strategicMerge (target: any, patch: any): any {
+function strategicMerge (target: any, patch: any): any {
   if (!isObject(patch) || !isObject(target)) return clone(patch)
   const out: Record<string, any> = { ...target }
   for (const [key, value] of Object.entries(patch)) {
@@ -47,7 +47,7 @@ function pointer (path: string): string[] {
 }
 
 /** RFC 6902 add, replace and remove. */
-export function jsonPatch (doc: any, ops: Array<{ op: string, path: string, value?: unknown }>): any {
+function jsonPatch (doc: any, ops: Array<{ op: string, path: string, value?: unknown }>): any {
   const out = clone(doc)
   for (const { op, path, value } of ops) {
     const parts = pointer(path)

@@ -1,9 +1,11 @@
-// What src/graphql/compat/mercurius.ts relies on in Mercurius, checked on a bare Fastify +
-// Mercurius app: when an upgrade changes any of it, this file fails before anything else does.
+// What src/graphql/compat/mercurius.ts relies on in Mercurius (and compat/mercurius-auth.ts in
+// mercurius-auth), checked on a bare Fastify + Mercurius app: when an upgrade changes any of it,
+// this file fails before anything else does.
 import Fastify from 'fastify'
 import mercurius, { type MercuriusContext } from 'mercurius'
 import { afterEach, describe, expect, it } from 'vitest'
-import { currentQueryText, pinOperation, requestedOperationName } from '../../src/graphql/compat/mercurius.js'
+import { currentQueryText, integerErrorPaths, persistedQueryProvider, pinOperation, requestedOperationName } from '../../src/graphql/compat/mercurius.js'
+import { directiveAuth, mercuriusAuth } from '../../src/graphql/compat/mercurius-auth.js'
 
 const schema = 'type Query { a: String b: String }'
 const resolvers = { Query: { a: () => 'A', b: () => 'B' } }
@@ -54,5 +56,63 @@ describe('the upstream defect (docs/security.md)', () => {
     expect(await post({ query: DOC, operationName: 'A' })).toEqual({ data: { a: 'A' } })
     // B asked for, A's compiled query runs
     expect(await post({ query: DOC, operationName: 'B' })).toEqual({ data: { a: 'A' } })
+  })
+})
+
+describe('Mercurius behaviour the compatibility module adapts', () => {
+  const listSchema = 'type Item { x: String } type Query { list: [Item] }'
+  const listResolvers = { Query: { list: () => [{ x: 'ok' }, { x: null }] }, Item: { x: (item: { x: string | null }) => item.x ?? Promise.reject(new Error('no x')) } }
+
+  async function buildList (widen: boolean) {
+    app = Fastify()
+    if (widen) app.addHook('onRoute', integerErrorPaths('/graphql'))
+    await app.register(mercurius, { schema: listSchema, resolvers: listResolvers })
+    await app.ready()
+  }
+
+  it('Mercurius\'s response schema turns list indices in error paths into strings: if this fails, upstream fixed it', async () => {
+    await buildList(false)
+    expect((await post({ query: '{ list { x } }' })).errors[0].path).toEqual(['list', '1', 'x'])
+  })
+
+  it('integerErrorPaths finds that schema on the GET and POST routes and keeps indices integers', async () => {
+    await buildList(true)
+    expect((await post({ query: '{ list { x } }' })).errors[0].path).toEqual(['list', 1, 'x'])
+    const get = (await app!.inject({ method: 'GET', url: '/graphql?query=' + encodeURIComponent('{ list { x } }') })).json()
+    expect(get.errors[0].path).toEqual(['list', 1, 'x'])
+  })
+
+  it('a persisted query provider may answer getHash with false and have no isPersistedQueryRetry', async () => {
+    app = Fastify()
+    await app.register(mercurius, {
+      schema,
+      resolvers,
+      persistedQueryProvider: persistedQueryProvider({
+        isPersistedQuery: () => true,
+        getHash: (body) => (body.extensions as { hash?: string } | undefined)?.hash ?? false,
+        getQueryFromHash: async (hash) => hash === 'h1' ? '{ a }' : undefined,
+        notSupportedError: 'hashes only'
+      })
+    })
+    await app.ready()
+    expect(await post({ extensions: { hash: 'h1' } })).toEqual({ data: { a: 'A' } })
+    const refused = await app.inject({ method: 'POST', url: '/graphql', payload: { query: '{ a }' } })
+    expect(refused.json().errors[0].message).toBe('hashes only')
+  })
+})
+
+describe('mercurius-auth internals the compatibility module reads', () => {
+  it('the default import is the plugin itself (CommonJS), and a synchronous policy is awaited', async () => {
+    expect(typeof mercuriusAuth).toBe('function')
+    app = Fastify()
+    await app.register(mercurius, {
+      schema: 'directive @auth on FIELD_DEFINITION type Query { a: String @auth b: String @auth }',
+      resolvers
+    })
+    await app.register(mercuriusAuth, directiveAuth('auth', (_directive, _parent, _args, _context, info) => info.fieldName === 'a' ? true : new Error('not b')))
+    await app.ready()
+    const body = await post({ query: '{ a b }' })
+    expect(body.data).toEqual({ a: 'A', b: null })
+    expect(body.errors.map((e: { message: string }) => e.message)).toEqual(['not b'])
   })
 })

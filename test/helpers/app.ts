@@ -7,7 +7,6 @@ import { buildApp } from '../../src/server-options.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import { signToken } from '../../src/auth/jwt.js'
 import { withDatabase } from '../../src/db/connection.js'
-import { TEST_REDIS_URL } from './services.js'
 
 export const JWT_SECRET = 'test-secret-test-secret-test-secret-42'
 
@@ -66,9 +65,6 @@ export async function buildTestApp (databaseUrl: string, env: Record<string, str
   await app.ready()
   return app
 }
-
-/** env that points the app at the test Redis (when this run has one) */
-export const withRedis = () => ({ REDIS_URL: TEST_REDIS_URL })
 
 export function token (sub: string, roles: string[] = [], expiresInSeconds = 3600): string {
   return signToken({ JWT_SECRET, JWT_ISSUER: undefined, JWT_AUDIENCE: undefined }, { sub, roles, expiresInSeconds })

@@ -18,7 +18,7 @@ const reason = (service: keyof typeof available) => `needs a real Redis; set ${v
  * true when the service is there; false (skip) or throws (REQUIRE_SERVICES=1) when it is not.
  * A skip says why on stderr, which vitest prints under the test file's name.
  */
-export function needs (service: keyof typeof available): boolean {
+function needs (service: keyof typeof available): boolean {
   if (available[service]) return true
   if (REQUIRE_SERVICES) throw new Error(`REQUIRE_SERVICES=1 but ${variables[service]} is not set`)
   console.warn(`[skipped] ${reason(service)}`)

@@ -77,6 +77,15 @@ describe('.github/workflows/ci.yml', () => {
     expect(runs('audit')).toContain('npm audit --omit=dev --audit-level=high')
   })
 
+  it('names only files the repository has (its comments included)', () => {
+    // repository paths with an extension, or the Dockerfile; dist/ is built, actions are owner/name@v
+    const named = [...new Set(workflowText.match(/(?<![\w./@-])(?:\.ci\/run|(?:\.github|src|test|scripts|docker|docs|bench|k6)\/[\w./-]*(?:\.\w+|Dockerfile))\b/g) ?? [])]
+    expect(named).toContain('docker/Dockerfile')
+    expect(named).toContain('test/starter/ci.test.ts')
+    expect(named).toContain('.ci/run')
+    expect(named.filter((path) => !existsSync(join(ROOT, path)))).toEqual([])
+  })
+
   it('pins every action to a major version (Dependabot moves them)', () => {
     const uses = Object.keys(workflow.jobs).flatMap((job) => steps(job).flatMap((s) => s.uses ?? []))
     expect(uses.filter((u) => !/^[\w.-]+\/[\w.-]+@v\d+$/.test(u))).toEqual([])

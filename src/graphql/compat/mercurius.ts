@@ -51,7 +51,7 @@ const pinnedDocuments = new WeakMap<DocumentNode, Map<string | null, PinnedOpera
  * The operation `operationName` selects in `document`, as graphql-js's execute() selects it;
  * GRAPHQL_VALIDATION_FAILED (400) when there is none, or several and no name.
  */
-export function pin (document: DocumentNode, operationName: unknown): PinnedOperation {
+function pin (document: DocumentNode, operationName: unknown): PinnedOperation {
   // graphql-js: a null or absent name selects the only operation; any string must match a name
   if (operationName != null && typeof operationName !== 'string') throw gqlError('GRAPHQL_VALIDATION_FAILED', 'operationName must be a string')
   const key = operationName ?? null
@@ -92,3 +92,34 @@ export function pinnedOperation (context: MercuriusContext): PinnedOperation {
 export function currentQueryText (context: MercuriusContext): unknown {
   return (context as { __currentQuery?: unknown }).__currentQuery
 }
+
+/**
+ * An onRoute hook for Mercurius's routes at `path`: its response schema serializes each error's
+ * path as strings, while GraphQL wants list indices as integers; this widens the item type on a
+ * copy of the route's schema (batched POST routes have no response schema and are left alone).
+ */
+export function integerErrorPaths (path: string) {
+  type Errors = { items: { properties: Record<string, unknown> } }
+  type ResponseSchema = { '2xx'?: { properties?: { errors?: Errors } } }
+  return (route: import('fastify').RouteOptions) => {
+    if (route.url !== path || !(route.schema?.response as ResponseSchema | undefined)?.['2xx']?.properties?.errors) return
+    route.schema = structuredClone(route.schema)
+    const errors = (route.schema!.response as ResponseSchema)['2xx']!.properties!.errors!
+    errors.items.properties.path = { type: 'array', items: { type: ['string', 'integer'] } }
+  }
+}
+
+/**
+ * A persisted query provider as Mercurius takes it. Its type is narrower than its code in two ways
+ * the providers here rely on: getHash may return false for a request that names no usable hash
+ * (its documentation: "or falsy if this request format is not supported"), and
+ * isPersistedQueryRetry may be absent (its routes test it before calling it; trusted documents
+ * have no retry).
+ */
+export function persistedQueryProvider (provider: Omit<MercuriusPersistedQueryProvider, 'getHash' | 'isPersistedQueryRetry'> & {
+  getHash: (request: Parameters<MercuriusPersistedQueryProvider['getHash']>[0]) => string | false
+  isPersistedQueryRetry?: MercuriusPersistedQueryProvider['isPersistedQueryRetry']
+}): MercuriusPersistedQueryProvider {
+  return provider as MercuriusPersistedQueryProvider
+}
+type MercuriusPersistedQueryProvider = import('mercurius').PersistedQueryProvider

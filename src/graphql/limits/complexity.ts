@@ -26,7 +26,7 @@ const clamp = (value: unknown, max: number, fallback: number) =>
 const weights = new WeakMap<object, number>()
 
 /** @cost(weight: Int!) on the field's definition, else 1 */
-export function weightOf (field: GraphQLField<unknown, unknown>): number {
+function weightOf (field: GraphQLField<unknown, unknown>): number {
   let weight = weights.get(field)
   if (weight === undefined) {
     const arg = field.astNode?.directives?.find((d) => d.name.value === 'cost')?.arguments?.find((a) => a.name.value === 'weight')
@@ -36,7 +36,7 @@ export function weightOf (field: GraphQLField<unknown, unknown>): number {
   return weight
 }
 
-export function estimator ({ field, args, childComplexity }: ComplexityEstimatorArgs): number {
+function estimator ({ field, args, childComplexity }: ComplexityEstimatorArgs): number {
   const weight = weightOf(field)
   if (!isListType(getNullableType(field.type))) return weight + childComplexity
   // a list without a limit argument is priced as a full page: every list in the schema is paged

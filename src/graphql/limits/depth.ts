@@ -8,10 +8,12 @@
 //   steps (seconds of blocked event loop from a 1 kB document): a document that expands to more
 //   than MAX_EXPANDED_FIELDS fields is refused first as QUERY_TOO_COMPLEX (each field costs >= 1);
 // - it reports one error per too-deep branch, without a code: this reports one, with its code.
+// It is handed a ValidationContext of its own (graphql-js's public constructor) whose onError
+// does that, so nothing here imitates graphql-js's internals.
 import depthLimit from 'graphql-depth-limit'
 import {
-  GraphQLError, Kind, type ASTVisitor, type DocumentNode, type FragmentDefinitionNode,
-  type SelectionSetNode, type ValidationContext
+  GraphQLError, Kind, TypeInfo, ValidationContext, type ASTVisitor, type DocumentNode,
+  type FragmentDefinitionNode, type SelectionSetNode
 } from 'graphql'
 
 /** also graphql-query-complexity's node limit, so the cost computation never throws on size */
@@ -32,7 +34,7 @@ export function documentDepth (document: DocumentNode, operationName?: string | 
  * How many fields the document's operations select once fragments are expanded (memoised per
  * fragment); null when a spread names an undefined fragment or fragments form a cycle.
  */
-export function expandedFields (document: DocumentNode): number | null {
+function expandedFields (document: DocumentNode): number | null {
   const fragments = new Map<string, FragmentDefinitionNode>()
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d)
   const sizes = new Map<string, number | 'visiting'>()
@@ -89,18 +91,15 @@ export function depthRule (maxDepth: number, maxComplexity: number) {
       return {}
     }
     let reported = false
-    // graphql-depth-limit reads only getDocument() and reportError()
-    const view = {
-      getDocument: () => document,
-      reportError: (e: GraphQLError) => {
-        if (reported) return
-        reported = true
-        context.reportError(new GraphQLError(`Query is deeper than ${maxDepth}`, {
-          nodes: e.nodes, extensions: { code: 'QUERY_TOO_DEEP', limit: maxDepth }
-        }))
-      }
-    } as unknown as ValidationContext
-    depthLimit(limit, {}, (byName: Record<string, number>) => { depths.set(document, byName) })(view)
+    const schema = context.getSchema()
+    const own = new ValidationContext(schema, document, new TypeInfo(schema), (e) => {
+      if (reported) return
+      reported = true
+      context.reportError(new GraphQLError(`Query is deeper than ${maxDepth}`, {
+        nodes: e.nodes, extensions: { code: 'QUERY_TOO_DEEP', limit: maxDepth }
+      }))
+    })
+    depthLimit(limit, {}, (byName: Record<string, number>) => { depths.set(document, byName) })(own)
     return {}
   }
 }

@@ -7,7 +7,7 @@ import { gqlError } from '../../errors.js'
 
 export type DocumentLimit = 'aliases' | 'directives' | 'tokens' | 'batch' | 'body'
 
-export function tooLarge (limit: DocumentLimit, max: number) {
+function tooLarge (limit: DocumentLimit, max: number) {
   return { code: 'QUERY_TOO_LARGE', limit, max }
 }
 

@@ -7,7 +7,7 @@
 import { Kind, visit, type DocumentNode } from 'graphql'
 import { gqlError } from '../../errors.js'
 
-export const MAX_REPEATS = 10
+const MAX_REPEATS = 10
 
 export async function repeatedFieldsLimit (_schema: unknown, document: DocumentNode) {
   visit(document, {
