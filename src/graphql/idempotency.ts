@@ -11,7 +11,7 @@ import { stringify } from 'safe-stable-stringify'
 import type { Queryable } from '../db/database.js'
 import { postsRepository } from '../db/repositories/posts.js'
 import { usersRepository } from '../db/repositories/users.js'
-import { gqlError } from '../errors.js'
+import { gqlError } from '../error-codes.js'
 import type { Context } from './context.js'
 import { remainingMs } from './deadline.js'
 

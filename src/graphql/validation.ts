@@ -1,6 +1,6 @@
 // Input rules, checked before any SQL runs. A broken rule is BAD_USER_INPUT naming the field.
 import { z } from 'zod'
-import { gqlError } from '../errors.js'
+import { gqlError } from '../error-codes.js'
 
 // PostgreSQL text cannot hold NUL; the other C0 control characters (tab, newline and carriage
 // return aside) have no place in a name or a post, and each one is six bytes in a JSON answer

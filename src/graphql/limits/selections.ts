@@ -5,7 +5,7 @@
 // same field, so a selection set may repeat one at most MAX_REPEATS times: QUERY_TOO_LARGE
 // (limit "fields") before validation. A preValidation hook runs once per distinct document.
 import { Kind, visit, type DocumentNode } from 'graphql'
-import { gqlError } from '../../errors.js'
+import { gqlError } from '../../error-codes.js'
 
 export const MAX_REPEATS = 10
 

@@ -1,4 +1,4 @@
-import { gqlError } from '../../errors.js'
+import { gqlError } from '../../error-codes.js'
 import { UnknownAuthorError } from '../../db/repositories/posts.js'
 import type { MutationResolvers, QueryResolvers } from '../generated.js'
 import { countCreated } from '../../observability/business.js'

@@ -1,4 +1,4 @@
-import { gqlError } from '../../errors.js'
+import { gqlError } from '../../error-codes.js'
 import { DuplicateEmailError } from '../../db/repositories/users.js'
 import type { MutationResolvers, QueryResolvers } from '../generated.js'
 import { countCreated } from '../../observability/business.js'

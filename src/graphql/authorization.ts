@@ -3,7 +3,7 @@
 import type { DirectiveNode, GraphQLResolveInfo } from 'graphql'
 import type { MercuriusAuthOptions } from 'mercurius-auth'
 import type { MercuriusContext } from 'mercurius'
-import { gqlError } from '../errors.js'
+import { gqlError } from '../error-codes.js'
 import { securityEvent } from '../security/events.js'
 
 const requirements = new WeakMap<DirectiveNode, string>()
