@@ -37,7 +37,7 @@ export function applyPolicy (ast: DirectiveNode, parent: { id?: string }, args: 
   if (!caller) return deny(onOperation ? 'UNAUTHENTICATED' : 'FORBIDDEN', ctx, info, requires)
   if (caller.roles.includes('admin')) return true
   if (requires === 'USER') return true
-  // SELF: the user the field belongs to (User.email) or the user the operation names (id argument).
+  // SELF: the account the field's parent is (its id) or the one the operation names (id argument).
   if (requires === 'SELF' && (onOperation ? args.id : parent.id) === caller.sub) return true
   return deny('FORBIDDEN', ctx, info, requires)
 }

@@ -1,7 +1,7 @@
-// The example domain: queries, mutations, input rules and authorization.
+// The users domain (and the posts it relates to): queries, mutations, input rules and authorization.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { App } from '../../src/app.js'
-import { buildTestApp, createTestDatabase, errorsOf, gql, token, type TestDatabase } from '../helpers/app.js'
+import type { App } from '../../app.js'
+import { buildTestApp, createTestDatabase, errorsOf, gql, token, type TestDatabase } from '../../../test/helpers/app.js'
 
 let db: TestDatabase
 let app: App
