@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createRequire } from 'node:module'
 import { generateCode } from 'mercurius-codegen'
-import { domains } from '../src/domain/index.js'
+import { domains } from '../src/graphql/domain.js'
 import { loadTypeDefs } from '../src/graphql/schema.js'
 import { ROOT } from '../src/paths.js'
 

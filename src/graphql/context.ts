@@ -1,8 +1,7 @@
 // What every resolver receives. Mercurius merges this into its own context (app, reply, ...).
 // Each domain adds its repositories (src/domain/index.ts): the type is assembled from the registry.
-import type { domains } from '../domain/index.js'
 import type { IdempotencyRepository } from '../db/repositories/idempotency.js'
-import type { ContextOf } from './domain.js'
+import type { ContextOf, domains } from './domain.js'
 
 export interface Caller {
   sub: string

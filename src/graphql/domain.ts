@@ -3,6 +3,7 @@
 // one is a folder and a line in the registry.
 import type { Cache } from '../cache/two-level.js'
 import type { Queryable } from '../db/database.js'
+import * as registry from '../domain/index.js'
 
 export interface Domain<Repos extends object = object, Tx extends object = object> {
   name: string
@@ -24,6 +25,9 @@ export interface Domain<Repos extends object = object, Tx extends object = objec
   exampleQuery?: string
 }
 
+/** every domain the registry lists (src/domain/index.ts), by name: the same order wherever it is loaded from */
+export const domains = Object.values(registry).sort((a, b) => a.name.localeCompare(b.name))
+
 type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never
 
 /** what every domain puts on the context, as one type */
@@ -31,7 +35,7 @@ export type ContextOf<D extends readonly Domain<object, object>[]> = UnionToInte
 /** every domain's transaction-bound repositories, as one type */
 export type TransactionalOf<D extends readonly Domain<object, object>[]> = UnionToIntersection<ReturnType<D[number]['transactional']>>
 
-/** Type by type, the fields of every domain's map: { Query: {...users, ...posts}, ... }. */
+/** Type by type, the fields of every domain's map: { Query: { ...a.Query, ...b.Query }, ... }, a field defined twice refused. */
 export function mergeByType (maps: ReadonlyArray<object | undefined>): Record<string, Record<string, unknown>> {
   const merged: Record<string, Record<string, unknown>> = {}
   for (const map of maps) {

@@ -2,7 +2,7 @@
 // in name order), then each domain's own file in registry order (src/domain/index.ts).
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { domains } from '../domain/index.js'
+import { domains } from './domain.js'
 import { SCHEMA_DIR } from '../paths.js'
 
 export function loadTypeDefs (): string {

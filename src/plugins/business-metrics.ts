@@ -2,7 +2,7 @@
 // resolvers that create, and one sync onRequest hook that notes each authenticated caller.
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
-import { domains } from '../domain/index.js'
+import { domains } from '../graphql/domain.js'
 import { createBusinessMetrics, type BusinessMetrics } from '../observability/business.js'
 
 declare module 'fastify' {

@@ -9,7 +9,7 @@ import { dirname } from 'node:path'
 import fastifyStatic from '@fastify/static'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../config.js'
-import { domains } from '../domain/index.js'
+import { domains } from '../graphql/domain.js'
 import { API_HELMET, helmetHeaders } from './security.js'
 
 export interface GraphiqlOptions { config: Config, graphqlPath: string }
