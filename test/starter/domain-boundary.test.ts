@@ -2,6 +2,8 @@
 // the infrastructure (plugins, cache, GraphQL core, Idempotency-Key, observability, rate limits,
 // scripts) reads the registry (src/domain/index.ts) and names no domain type, so adding or
 // removing a domain is a folder, a registry line and a migration (docs/make-it-yours.md).
+// Not scanned: test/, bench/, k6/ and docs/, which exercise and describe the example's operations
+// by design, and migrations/, which create its tables.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import { describe, expect, it } from 'vitest'

@@ -91,6 +91,8 @@ describe('input rules', () => {
     const res = await gql(app, 'mutation { createUser(input: { name: "Copy", email: "USER3@example.com" }) { id } }', { token: admin })
     expect(errorsOf(res.body)).toEqual([{ code: 'BAD_USER_INPUT', path: ['createUser'] }])
     expect(res.body.errors![0].message).toMatch(/email/)
+    // the same field a broken email rule names (input rules above)
+    expect(res.body.errors![0].extensions.field).toBe('email')
     const count = await app.db.query<{ n: string }>('t', "SELECT count(*) AS n FROM users WHERE lower(email) = 'user3@example.com'")
     expect(count.rows[0].n).toBe('1')
   })
