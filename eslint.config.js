@@ -4,7 +4,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'node_modules/', 'k6/', 'src/graphql/generated.ts', '.data/'] },
+  { ignores: ['dist/', 'coverage/', 'node_modules/', 'k6/', 'src/domain/generated.ts', '.data/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

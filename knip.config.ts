@@ -16,7 +16,7 @@ const config: KnipConfig = {
   project: ['src/**/*.ts', 'scripts/**/*.{ts,mjs}', 'bench/**/*.ts', 'test/**/*.ts'],
   ignore: [
     // written by mercurius-codegen (`npm run codegen`): every type it emits is kept as emitted
-    'src/graphql/generated.ts'
+    'src/domain/generated.ts'
   ],
   ignoreDependencies: [
     // served as files from node_modules by src/plugins/graphiql.ts (a package -> file table), not imported

@@ -10,7 +10,8 @@ export default defineConfig({
   // instanceof checks fail (isListType, GraphQLError). Tests must load what production loads.
   resolve: { alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }] },
   test: {
-    include: ['test/**/*.test.ts'],
+    // a domain's tests live in its folder (src/domain/<name>/), so copying the folder copies them
+    include: ['test/**/*.test.ts', 'src/domain/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
     pool: 'forks',
     // tests mostly wait on PostgreSQL, Redis and child servers: two files at a time even on 2 cores
@@ -26,7 +27,7 @@ export default defineConfig({
       include: ['src/**/*.ts'],
       // generated code; and entry points that tests run as child processes, which v8 coverage
       // of the test workers cannot see (test/server.test.ts, test/db/migrate.test.ts, ...)
-      exclude: ['src/graphql/generated.ts', 'src/server.ts', 'src/instrument.ts', 'src/compile-cache.ts', 'src/check-config.ts', 'src/token-cli.ts', 'src/db/*-cli.ts'],
+      exclude: ['src/**/*.test.ts', 'src/domain/generated.ts', 'src/server.ts', 'src/instrument.ts', 'src/compile-cache.ts', 'src/check-config.ts', 'src/token-cli.ts', 'src/db/*-cli.ts'],
       reporter: ['text-summary', 'html', 'json-summary'],
       reportsDirectory: 'coverage',
       // the report helps most when a run fails

@@ -6,7 +6,7 @@
 // at steps 8 and 10: auth's refusal, and the rate limit (a route hook, after every app hook).
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import type { Config } from './config.js'
-import auth from './plugins/auth.js'
+import auth from './plugins/authentication.js'
 import businessMetrics from './plugins/business-metrics.js'
 import cache from './plugins/cache.js'
 import db from './plugins/db.js'

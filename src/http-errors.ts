@@ -1,8 +1,8 @@
 // Errors outside GraphQL (404, 405, 408, 413, 415, 429, 431, 503, a bad JSON body, a malformed
 // request): one JSON shape, the GraphQL one, so a client reads every error the same way:
 // `{ errors: [{ message, extensions: { code, requestId } }] }`, with the project's own wording
-// (never a library's) and a code from the table in src/errors.ts.
-import { ERRORS, KNOWN_CODES, type ErrorCode } from './errors.js'
+// (never a library's) and a code from the table in src/error-codes.ts.
+import { ERRORS, KNOWN_CODES, type ErrorCode } from './error-codes.js'
 
 export interface HttpError { code: ErrorCode, message: string, limit?: string }
 

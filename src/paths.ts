@@ -16,3 +16,4 @@ function findRoot (from: string): string {
 export const ROOT = findRoot(dirname(fileURLToPath(import.meta.url)))
 export const MIGRATIONS_DIR = join(ROOT, 'migrations')
 export const SCHEMA_DIR = join(ROOT, 'src', 'graphql', 'schema')
+export const DOMAIN_DIR = join(ROOT, 'src', 'domain')

@@ -1,7 +1,7 @@
 // What a verified token may say about its caller. The signature and iss/aud are the verifier's
-// job; here: the subject must be a canonical user id (this domain's users have integer ids, and
+// job; here: the subject must be a canonical account id (an integer in this template, and
 // an IdP's opaque subject such as `auth0|123` is not one: point JWT_SUBJECT_CLAIM at a claim the
-// provider fills with the user id, see docs/identity.md), and the times must be sane numbers.
+// provider fills with that id, see docs/identity.md), and the times must be sane numbers.
 import type { Caller } from '../graphql/context.js'
 
 /** A refusal with a short, fixed reason: it goes to the security event and the error extensions. */

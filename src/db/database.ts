@@ -2,7 +2,7 @@
 // (a prepared statement on real PostgreSQL), times it and tells the observers (metrics, slow log).
 import pg from 'pg'
 import type { QueryResult, QueryResultRow } from 'pg'
-import { databaseFailure } from './errors.js'
+import { databaseFailure } from './classify-errors.js'
 import { isReadOnly, onFreshConnection } from './read-only-retry.js'
 
 export interface Queryable {

@@ -9,7 +9,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { QueryResult, QueryResultRow } from 'pg'
 import type { Database, Queryable } from './database.js'
-import { databaseFailure } from './errors.js'
+import { databaseFailure } from './classify-errors.js'
 import { maxLsn, reached, toLsn, type Lsn } from './lsn.js'
 import type { ReplicaSet } from './replicas.js'
 import type { WriteLog } from './read-your-writes.js'

@@ -49,6 +49,17 @@ export async function seed (db: Queryable, { users = 300, postsPerUser = 10 }: S
   return { users: inserted.rowCount ?? 0, posts: authors.length }
 }
 
+/** what a seed run wrote: anything at all (the embedded database's first start logs it) */
+export function seededAny (seeded: Awaited<ReturnType<typeof seed>>): boolean {
+  return seeded.users > 0
+}
+
+/** the database holds no demo data (development on your own server: suggest `npm run seed`) */
+export async function unseeded (db: Queryable): Promise<boolean> {
+  const { rows } = await db.query<{ empty: boolean }>('empty', 'SELECT NOT EXISTS (SELECT 1 FROM users) AS empty')
+  return rows[0].empty
+}
+
 /** Seeds the database at `connection` in one transaction (npm run seed, test templates, the bench). */
 export async function seedDatabase (connection: string | pg.ClientConfig, opts: SeedOptions & { connectTimeoutMs?: number } = {}) {
   const db = createScriptDatabase(connection, opts.connectTimeoutMs)

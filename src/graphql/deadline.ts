@@ -6,7 +6,7 @@
 // (measured: ~0.25 us over the bare call; Promise.race with .finally, and a shared set swept by
 // one ticker, were both slower).
 import type { MercuriusContext } from 'mercurius'
-import { gqlError } from '../errors.js'
+import { gqlError } from '../error-codes.js'
 
 export interface Deadline {
   /** performance.now() value after which the request has timed out */

@@ -9,7 +9,7 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import { parse, type ParseOptions } from 'graphql'
 import { LRUCache } from 'lru-cache'
-import { gqlError } from '../errors.js'
+import { gqlError } from '../error-codes.js'
 import { errorBody } from '../http-errors.js'
 
 interface GetQuery { query?: unknown, operationName?: unknown, extensions?: unknown }

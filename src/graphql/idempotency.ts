@@ -1,4 +1,4 @@
-// Idempotency-Key for the creating mutations (createUser, createPost), scoped to the caller (sub).
+// Idempotency-Key for the creating mutations (those wrapped in idempotent()), scoped to the caller (sub).
 // A key covers one creating field: its name and arguments are the payload, hashed (SHA-256 over
 // a canonical JSON, so aliases, variables or persisted queries do not change it). The first
 // successful result is stored with the key in the write's own transaction; a retry returns it and
@@ -9,21 +9,20 @@ import type { GraphQLResolveInfo } from 'graphql'
 import type { MercuriusContext } from 'mercurius'
 import { stringify } from 'safe-stable-stringify'
 import type { Queryable } from '../db/database.js'
-import { postsRepository } from '../db/repositories/posts.js'
-import { usersRepository } from '../db/repositories/users.js'
-import { gqlError } from '../errors.js'
+import { gqlError } from '../error-codes.js'
 import type { Context } from './context.js'
+import { domains, type TransactionalOf } from './domain.js'
 import { remainingMs } from './deadline.js'
 
 const IDEMPOTENCY_HEADER = 'idempotency-key'
 // printable ASCII, as Stripe and the IETF draft use: a UUID fits, a header injection does not
 const KEY = /^[\x21-\x7e]{1,255}$/
 
-/** what a creating write may use: the create methods, bound to the key's transaction when there is a key */
-export type Repos = { users: Pick<ReturnType<typeof usersRepository>, 'create'>, posts: Pick<ReturnType<typeof postsRepository>, 'create'> }
+/** what a creating write may use: each domain's `transactional` repositories, bound to the key's transaction when there is a key */
+export type Repos = TransactionalOf<typeof domains>
 
 function reposOn (tx: Queryable): Repos {
-  return { users: usersRepository(tx), posts: postsRepository(tx) }
+  return Object.assign({}, ...domains.map((domain) => domain.transactional(tx))) as Repos
 }
 
 /**

@@ -5,7 +5,7 @@
 // itself goes on. A preValidation hook runs once per distinct document (on a parse-cache miss).
 import type { DocumentNode } from 'graphql'
 import type { MercuriusContext } from 'mercurius'
-import { gqlError } from '../errors.js'
+import { gqlError } from '../error-codes.js'
 import { currentQueryText } from './compat/mercurius.js'
 
 export async function parsedDocumentsOnly (_schema: unknown, document: DocumentNode, context: MercuriusContext) {

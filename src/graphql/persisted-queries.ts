@@ -22,7 +22,7 @@ const hashOf = (body: Body) => {
 }
 
 const messages = {
-  // Apollo clients recognise these messages (the codes come from src/graphql/errors.ts)
+  // Apollo clients recognise these messages (the codes come from src/graphql/error-formatter.ts)
   notFoundError: 'PersistedQueryNotFound',
   notSupportedError: 'PersistedQueryNotSupported',
   mismatchError: 'provided sha does not match query'

@@ -4,7 +4,7 @@
 // Toggled by configuration and a restart (a ConfigMap change and a rollout), never by a rebuild.
 import type { DocumentNode, GraphQLSchema } from 'graphql'
 import type { MercuriusContext } from 'mercurius'
-import { gqlError } from '../errors.js'
+import { gqlError } from '../error-codes.js'
 import { pinnedOperation } from './compat/mercurius.js'
 
 export function refuseMutations (_schema: GraphQLSchema, _document: DocumentNode, context: MercuriusContext) {

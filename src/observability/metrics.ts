@@ -5,7 +5,7 @@ import { totalmem } from 'node:os'
 import { getHeapStatistics } from 'node:v8'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type pg from 'pg'
-import { ERRORS } from '../errors.js'
+import { ERRORS } from '../error-codes.js'
 
 // Seconds; the SLO edges (0.05, 0.1, 0.2, 0.5, 1) are bucket boundaries, so p95 > 200 ms and
 // p99 > 500 ms are exact in histogram_quantile, not interpolated across a wide bucket.

@@ -2,6 +2,7 @@
 // resolvers that create, and one sync onRequest hook that notes each authenticated caller.
 import fp from 'fastify-plugin'
 import type { Config } from '../config.js'
+import { domains } from '../graphql/domain.js'
 import { createBusinessMetrics, type BusinessMetrics } from '../observability/business.js'
 
 declare module 'fastify' {
@@ -11,7 +12,8 @@ declare module 'fastify' {
 export interface BusinessMetricsOptions { config: Config }
 
 export default fp<BusinessMetricsOptions>(async function businessMetricsPlugin (app, { config }) {
-  const business = createBusinessMetrics(app.metrics.registry, config.ACTIVE_CALLERS_WINDOW_SECONDS)
+  const business = createBusinessMetrics(app.metrics.registry, config.ACTIVE_CALLERS_WINDOW_SECONDS,
+    Object.assign({}, ...domains.map((domain) => domain.counters)))
   app.decorate('business', business)
   // after auth's onRequest hook, which sets request.caller for a valid token
   app.addHook('onRequest', function noteActiveCaller (request, _reply, done) {

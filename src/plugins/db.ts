@@ -9,7 +9,7 @@ import { migrate } from '../db/migrate.js'
 import { withReplicas } from '../db/replica-setup.js'
 import type { Router } from '../db/routing.js'
 import { appRoleName, excessPrivileges } from '../db/roles.js'
-import { seed } from '../db/seed.js'
+import { seed, seededAny, unseeded } from '../db/seed.js'
 import { replicaMetrics } from '../observability/replica-metrics.js'
 import { enabled } from '../observability/request-log.js'
 
@@ -87,10 +87,10 @@ export default fp<DbOptions>(async function dbPlugin (app, { config, graphqlPath
     await migrate({ connection: owner, appRole: appRoleName(config), log: (msg) => app.log.debug(msg) })
     if (embedded) {
       const seeded = await seed(db)
-      if (seeded.users > 0) app.log.info(seeded, 'seeded the embedded database with demo data')
-    } else if ((await db.query('empty', 'SELECT NOT EXISTS (SELECT 1 FROM users) AS empty')).rows[0].empty) {
+      if (seededAny(seeded)) app.log.info(seeded, 'seeded the embedded database with demo data')
+    } else if (await unseeded(db)) {
       // development on your own server: never writes demo data there unasked
-      app.log.info('the database has no users yet: `npm run seed` inserts the demo data set (DATABASE_URL)')
+      app.log.info('the database has no data yet: `npm run seed` inserts the demo data set (DATABASE_URL)')
     }
   }
 }, { name: 'db', dependencies: ['metrics'], decorators: { fastify: ['metrics'] } })

@@ -6,7 +6,7 @@
 //   refused before Mercurius parses or looks them up (src/request-bounds.ts): 400 QUERY_TOO_LARGE.
 // - The app's error handler and not-found handler: own messages and codes, the request id, the
 //   security headers (set in onRequest, so already on the reply). Mercurius keeps its own error
-//   handler for the GraphQL route (src/graphql/errors.ts formats those).
+//   handler for the GraphQL route (src/graphql/error-formatter.ts formats those).
 // - A client that closes the connection before its response (mid-body included) is logged and
 //   counted as a client abort (http_client_aborts_total), not as a server failure.
 // Malformed HTTP that never becomes a request (400, 408, 431 from Node's parser) is answered by

@@ -9,6 +9,7 @@ import { dirname } from 'node:path'
 import fastifyStatic from '@fastify/static'
 import type { FastifyInstance } from 'fastify'
 import type { Config } from '../config.js'
+import { domains } from '../graphql/domain.js'
 import { API_HELMET, helmetHeaders } from './security.js'
 
 export interface GraphiqlOptions { config: Config, graphqlPath: string }
@@ -59,11 +60,14 @@ const PAGE = `<!doctype html>
 
 const PAGE_CSS = 'html, body, #graphiql { height: 100%; margin: 0; }\n'
 
+// the first domain's example (src/domain/index.ts), or the one query every schema answers
+const EXAMPLE_QUERY = domains.find((domain) => domain.exampleQuery)?.exampleQuery ?? '{ __typename }'
+
 const start = (graphqlPath: string) => `'use strict'
 // POST with content-type application/json: passes CSRF prevention without extra headers
 const fetcher = GraphiQL.createFetcher({ url: ${JSON.stringify(graphqlPath)} })
 ReactDOM.createRoot(document.getElementById('graphiql'))
-  .render(React.createElement(GraphiQL, { fetcher, defaultQuery: '{\\n  users(limit: 3) {\\n    id\\n    name\\n  }\\n}\\n' }))
+  .render(React.createElement(GraphiQL, { fetcher, defaultQuery: ${JSON.stringify(EXAMPLE_QUERY)} }))
 `
 
 // Not fastify-plugin: the hook and the static decorators stay inside these routes.

@@ -1,4 +1,4 @@
-// GraphQL over Mercurius: schema from src/graphql/schema/, resolvers, batched loaders, the
+// GraphQL over Mercurius: every domain's schema, resolvers and batched loaders (src/domain/index.ts), the
 // authorization policy (@auth) and the one error formatter.
 // The hooks of the GraphQL routes are added here, in the order they run (docs/architecture.md, Hook
 // map): route hooks through onRoute (they run after every app hook of their phase), then
@@ -7,14 +7,12 @@
 import fp from 'fastify-plugin'
 import mercurius from 'mercurius'
 import type { Config } from '../config.js'
-import { cachedPosts, cachedUsers } from '../cache/repositories.js'
-import { postsRepository } from '../db/repositories/posts.js'
-import { usersRepository } from '../db/repositories/users.js'
-import { authOptions } from '../graphql/auth.js'
+import { domains } from '../graphql/domain.js'
+import { authOptions } from '../graphql/authorization.js'
 import { deadlineLoaders, deadlineResolvers } from '../graphql/deadline.js'
-import { createErrorFormatter } from '../graphql/errors.js'
+import { mergeByType } from '../graphql/domain.js'
+import { createErrorFormatter } from '../graphql/error-formatter.js'
 import { batchHook, costHook, parseOptions, validationRules } from '../graphql/limits/index.js'
-import { loaders } from '../graphql/loaders.js'
 import { getOperationCheck } from '../graphql/get-operation.js'
 import { integerErrorPaths, persistedQueryProvider as mercuriusProvider, pinOperation } from '../graphql/compat/mercurius.js'
 import { mercuriusAuth } from '../graphql/compat/mercurius-auth.js'
@@ -22,8 +20,6 @@ import { graphqlOverHttp } from '../graphql/http-request.js'
 import { parsedDocumentsOnly } from '../graphql/parsed-only.js'
 import { repeatedFieldsLimit } from '../graphql/limits/selections.js'
 import { automaticPersistedQueries, loadTrustedDocuments, trustedDocumentsOnly } from '../graphql/persisted-queries.js'
-import * as posts from '../graphql/resolvers/posts.js'
-import * as users from '../graphql/resolvers/users.js'
 import { loadTypeDefs } from '../graphql/schema.js'
 import { observeGraphql } from '../observability/graphql.js'
 import { child } from '../observability/metrics.js'
@@ -34,8 +30,7 @@ export interface GraphqlOptions { config: Config, path: string }
 
 export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, path }) {
   const repos = {
-    users: cachedUsers(app.cache, usersRepository(app.db)),
-    posts: cachedPosts(app.cache, postsRepository(app.db)),
+    ...Object.assign({}, ...domains.map((domain) => domain.repositories(app.db, app.cache))),
     idempotency: app.idempotency,
     invalidate: (tags: string[]) => app.cache.invalidate(tags)
   }
@@ -65,11 +60,8 @@ export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, p
     ...(persistedQueryProvider && { persistedQueryProvider: mercuriusProvider(persistedQueryProvider) }),
     schema: loadTypeDefs(),
     // every resolver and loader ends with TIMEOUT once the request's deadline has passed
-    resolvers: deadlineResolvers({
-      Query: { ...users.Query, ...posts.Query },
-      Mutation: { ...users.Mutation, ...posts.Mutation }
-    }) as mercurius.IResolvers,
-    loaders: deadlineLoaders(loaders as Record<string, Record<string, unknown>>) as mercurius.MercuriusLoaders,
+    resolvers: deadlineResolvers(mergeByType(domains.map((domain) => domain.resolvers))) as mercurius.IResolvers,
+    loaders: deadlineLoaders(mergeByType(domains.map((domain) => domain.loaders))) as mercurius.MercuriusLoaders,
     path,
     graphiql: false,
     // no graphql-jit: Mercurius caches a compiled query per document text, whatever the operation

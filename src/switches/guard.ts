@@ -7,7 +7,7 @@
 // and the schema is the original one.
 import { isObjectType, type DocumentNode, type GraphQLField, type GraphQLSchema } from 'graphql'
 import type { MercuriusContext } from 'mercurius'
-import { gqlError } from '../errors.js'
+import { gqlError } from '../error-codes.js'
 import { pinnedOperation } from '../graphql/compat/mercurius.js'
 import type { Switch } from './targets.js'
 

@@ -63,6 +63,7 @@ describe('docker/Dockerfile', () => {
     expect(copies).toEqual([
       { from: null, paths: ['package.json', 'package-lock.json', './'] },
       { from: null, paths: ['src/graphql/schema', './src/graphql/schema'] },
+      { from: null, paths: ['src/domain', './src/domain'] },
       { from: null, paths: ['migrations', './migrations'] },
       { from: 'build', paths: ['/app/dist', './dist'] }
     ])
@@ -77,12 +78,13 @@ describe('.dockerignore', () => {
         for (const src of words(copy).slice(0, -1)) expect(inContext(join(ROOT, src)), src).toBe(true)
       }
     }
-    expect(inContext(join(ROOT, 'src/graphql/schema/users.graphql'))).toBe(true)
+    expect(inContext(join(ROOT, 'src/graphql/schema/directives.graphql'))).toBe(true)
+    expect(inContext(join(ROOT, 'src/domain/users/schema.graphql'))).toBe(true)
   })
 
   it('keeps tests, local data, dependencies, build output and secrets out', () => {
     for (const path of ['test/health.test.ts', '.data/postgres/PG_VERSION', 'node_modules/pg/package.json', 'dist/src/server.js',
-      '.env', '.env.production', 'docker/.env', 'src/.env', 'src/certs/server.key', 'tls.pem', 'backups/x.dump', '.git/config', 'k6/load.js']) {
+      'src/domain/users/users.test.ts', '.env', '.env.production', 'docker/.env', 'src/.env', 'src/certs/server.key', 'tls.pem', 'backups/x.dump', '.git/config', 'k6/load.js']) {
       expect(inContext(join(ROOT, path)), path).toBe(false)
     }
   })

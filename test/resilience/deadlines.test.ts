@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import pg from 'pg'
 import type { App } from '../../src/app.js'
-import { databaseFailure } from '../../src/db/errors.js'
+import { databaseFailure } from '../../src/db/classify-errors.js'
 import { buildTestApp, createTestDatabase, errorsOf, gql, type TestDatabase } from '../helpers/app.js'
 import { report } from '../helpers/faults.js'
 

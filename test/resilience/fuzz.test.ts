@@ -22,7 +22,7 @@ afterAll(async () => {
   await db?.drop()
 })
 
-// --- documents from the schema (src/graphql/schema/*.graphql): mostly valid arguments, some not
+// --- documents from the schema (src/graphql/schema/, src/domain/*/schema.graphql): mostly valid arguments, some not
 const bad = fc.oneof(fc.integer().map(String), fc.constantFrom('-1', '0', '101', '1e400', '1.5', 'null', 'true', '[]', '{}', '"x"', '$undeclared'))
 const int = (min: number, max: number) => fc.oneof({ weight: 12, arbitrary: fc.integer({ min, max }).map(String) }, { weight: 1, arbitrary: bad })
 // small limits mostly: nested lists of 100 are over MAX_QUERY_COMPLEXITY (a 400 of its own)

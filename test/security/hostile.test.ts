@@ -9,7 +9,7 @@
 import { parse } from 'graphql'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import type { App } from '../../src/app.js'
-import { ERRORS } from '../../src/errors.js'
+import { ERRORS } from '../../src/error-codes.js'
 import { buildTestApp, createTestDatabase, MODERN_ACCEPT, token, type TestDatabase } from '../helpers/app.js'
 import { withDepth, withDepthThroughFragments } from './helpers.js'
 

@@ -15,7 +15,7 @@
 // or however it picks by name, the only operation that can run is the one every later hook sees.
 import { Kind, type DefinitionNode, type DocumentNode, type OperationDefinitionNode, type OperationTypeNode } from 'graphql'
 import type { MercuriusContext } from 'mercurius'
-import { gqlError } from '../../errors.js'
+import { gqlError } from '../../error-codes.js'
 
 export interface PinnedOperation {
   /** the operation that executes */

@@ -9,7 +9,7 @@
 // case) the cost is kept per document object, which mercurius reuses from its LRU cache.
 import { getNullableType, GraphQLError, isListType, Kind, type DocumentNode, type GraphQLField, type GraphQLSchema, type OperationDefinitionNode } from 'graphql'
 import { getComplexity, type ComplexityEstimatorArgs } from 'graphql-query-complexity'
-import { gqlError } from '../../errors.js'
+import { gqlError } from '../../error-codes.js'
 import { pageArgs, rules } from '../validation.js'
 import { MAX_EXPANDED_FIELDS } from './depth.js'
 

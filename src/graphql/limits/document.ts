@@ -3,7 +3,7 @@
 // Tokens are graphql's own parse option (maxTokens) and the batch size a route hook; all of them
 // answer 400 QUERY_TOO_LARGE with extensions.limit naming the limit and extensions.max its value.
 import { GraphQLError, type ASTVisitor, type ValidationContext } from 'graphql'
-import { gqlError } from '../../errors.js'
+import { gqlError } from '../../error-codes.js'
 
 export type DocumentLimit = 'aliases' | 'directives' | 'tokens' | 'batch' | 'body'
 

@@ -5,7 +5,7 @@ import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fast
 import { NoSchemaIntrospectionCustomRule, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql'
 import type { MercuriusContext } from 'mercurius'
 import type { Config } from '../../config.js'
-import { gqlError } from '../../errors.js'
+import { gqlError } from '../../error-codes.js'
 import { pinnedOperation } from '../compat/mercurius.js'
 import { operationCost } from './complexity.js'
 import { depthRule, documentDepth } from './depth.js'
@@ -33,7 +33,7 @@ export function validationRules (config: LimitConfig): ValidationRule[] {
   return rules
 }
 
-/** graphql's parser stops after maxTokens; src/graphql/errors.ts turns that into QUERY_TOO_LARGE. */
+/** graphql's parser stops after maxTokens; src/graphql/error-formatter.ts turns that into QUERY_TOO_LARGE. */
 export function parseOptions (config: LimitConfig) {
   return config.MAX_TOKENS > 0 ? { maxTokens: config.MAX_TOKENS } : {}
 }

@@ -1,11 +1,11 @@
 // graphql's OverlappingFieldsCanBeMergedRule compares every pair of fields that share a response
-// name in a selection set: `{ posts { id } posts { id } ... }` repeated 490 times (a 5 KB document)
+// name in a selection set: `{ items { id } items { id } ... }` repeated 490 times (a 5 KB document)
 // took ~220 ms of CPU before graphql gave up, and a random comment defeats the parse cache, so each
 // request paid it again. Repeating a response name has no use beyond a few fragments selecting the
 // same field, so a selection set may repeat one at most MAX_REPEATS times: QUERY_TOO_LARGE
 // (limit "fields") before validation. A preValidation hook runs once per distinct document.
 import { Kind, visit, type DocumentNode } from 'graphql'
-import { gqlError } from '../../errors.js'
+import { gqlError } from '../../error-codes.js'
 
 const MAX_REPEATS = 10
 

@@ -1,10 +1,11 @@
-import { gqlError } from '../../errors.js'
-import { UnknownAuthorError } from '../../db/repositories/posts.js'
+import { gqlError } from '../../error-codes.js'
+import { UnknownAuthorError } from './repository.js'
 import type { MutationResolvers, QueryResolvers } from '../generated.js'
 import { countCreated } from '../../observability/business.js'
-import { staleAfter } from '../../cache/repositories.js'
-import { idempotent } from '../idempotency.js'
-import { check, page } from '../validation.js'
+import { staleAfter } from './cache.js'
+import { idempotent } from '../../graphql/idempotency.js'
+import { page } from '../../graphql/validation.js'
+import { check } from './rules.js'
 
 export const Query: Pick<QueryResolvers, 'posts' | 'post'> = {
   posts: (_, args, ctx) => {

@@ -4,8 +4,8 @@
 import { GraphQLError } from 'graphql'
 import type { ExecutionResult, GraphQLFormattedError } from 'graphql'
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
-import { databaseFailure } from '../db/errors.js'
-import { ERRORS, KNOWN_CODES, type ErrorCode } from '../errors.js'
+import { databaseFailure } from '../db/classify-errors.js'
+import { ERRORS, KNOWN_CODES, type ErrorCode } from '../error-codes.js'
 import { boundedMessage, httpError } from '../http-errors.js'
 import { responseStatus } from './http-media.js'
 import { securityEvent } from '../security/events.js'
@@ -74,7 +74,7 @@ function classify (e: GraphQLError): Classified {
   if (code && KNOWN_CODES.has(code)) {
     return { code: code as ErrorCode, status: orig?.statusCode ?? ERRORS[code as ErrorCode].status, known: true }
   }
-  // PostgreSQL unreachable or too slow (src/db/errors.ts): an outage or a deadline, not a defect
+  // PostgreSQL unreachable or too slow (src/db/classify-errors.ts): an outage or a deadline, not a defect
   const failure = databaseFailure(orig)
   if (failure) return { code: failure, status: ERRORS[failure].status, known: true, database: true }
   // graphql's own syntax and validation errors carry no original error; a variable value of the

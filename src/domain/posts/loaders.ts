@@ -1,8 +1,8 @@
 // Relations are batched: one statement per level of the query, never one per row.
 // https://mercurius.dev/#/docs/loaders
-import type { PostRow } from '../db/repositories/posts.js'
-import type { Loaders } from './generated.js'
-import { page } from './validation.js'
+import type { PostRow } from './repository.js'
+import type { Loaders } from '../generated.js'
+import { page } from '../../graphql/validation.js'
 
 export const loaders: Loaders = {
   User: {

@@ -1,5 +1,5 @@
 // All SQL for users. Parameters only; statement names make them prepared statements on PostgreSQL.
-import type { Queryable } from '../database.js'
+import type { Queryable } from '../../db/database.js'
 
 export interface UserRow { id: string, name: string, email: string, createdAt: string }
 

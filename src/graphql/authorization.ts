@@ -2,7 +2,7 @@
 // by mercurius-auth (https://github.com/mercurius-js/auth). This file is the one policy.
 import type { DirectiveNode, GraphQLResolveInfo } from 'graphql'
 import type { MercuriusContext } from 'mercurius'
-import { gqlError } from '../errors.js'
+import { gqlError } from '../error-codes.js'
 import { directiveAuth } from './compat/mercurius-auth.js'
 import { securityEvent } from '../security/events.js'
 
@@ -37,7 +37,7 @@ function applyPolicy (ast: DirectiveNode, parent: { id?: string }, args: { id?: 
   if (!caller) return deny(onOperation ? 'UNAUTHENTICATED' : 'FORBIDDEN', ctx, info, requires)
   if (caller.roles.includes('admin')) return true
   if (requires === 'USER') return true
-  // SELF: the user the field belongs to (User.email) or the user the operation names (id argument).
+  // SELF: the account the field's parent is (its id) or the one the operation names (id argument).
   if (requires === 'SELF' && (onOperation ? args.id : parent.id) === caller.sub) return true
   return deny('FORBIDDEN', ctx, info, requires)
 }

@@ -8,7 +8,7 @@ import { Counter } from 'prom-client'
 import type { Config } from '../config.js'
 import { createKeySet, type KeySet, type KeySetStatus } from '../auth/jwks.js'
 import { createTokenVerifier, InvalidTokenError } from '../auth/jwt.js'
-import { gqlError } from '../errors.js'
+import { gqlError } from '../error-codes.js'
 import type { Caller } from '../graphql/context.js'
 import { securityEvent } from '../security/events.js'
 

@@ -1,5 +1,5 @@
 // All SQL for posts.
-import type { Queryable } from '../database.js'
+import type { Queryable } from '../../db/database.js'
 
 /** `body` (up to 10,000 characters) is read by lists only when selected: absent, the Post.body loader reads it */
 export interface PostRow { id: string, title: string, body?: string, createdAt: string, authorId: string }

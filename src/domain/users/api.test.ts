@@ -1,7 +1,7 @@
-// The example domain: queries, mutations, input rules and authorization.
+// The users domain (and the posts it relates to): queries, mutations, input rules and authorization.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { App } from '../../src/app.js'
-import { buildTestApp, createTestDatabase, errorsOf, gql, token, type TestDatabase } from '../helpers/app.js'
+import type { App } from '../../app.js'
+import { buildTestApp, createTestDatabase, errorsOf, gql, token, type TestDatabase } from '../../../test/helpers/app.js'
 
 let db: TestDatabase
 let app: App
@@ -91,6 +91,8 @@ describe('input rules', () => {
     const res = await gql(app, 'mutation { createUser(input: { name: "Copy", email: "USER3@example.com" }) { id } }', { token: admin })
     expect(errorsOf(res.body)).toEqual([{ code: 'BAD_USER_INPUT', path: ['createUser'] }])
     expect(res.body.errors![0].message).toMatch(/email/)
+    // the same field a broken email rule names (input rules above)
+    expect(res.body.errors![0].extensions.field).toBe('email')
     const count = await app.db.query<{ n: string }>('t', "SELECT count(*) AS n FROM users WHERE lower(email) = 'user3@example.com'")
     expect(count.rows[0].n).toBe('1')
   })
