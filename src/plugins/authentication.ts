@@ -67,7 +67,8 @@ export default fp<AuthOptions>(async function authPlugin (app, { config, path })
   app.addHook('onRequest', function authenticate (request, _reply, done) {
     const header = request.headers.authorization
     if (header === undefined || request.routeOptions.url !== path) return done()
-    const match = /^Bearer ([A-Za-z0-9_\-.]+)$/.exec(header)
+    // the scheme is case-insensitive (RFC 9110 section 11.1); one space, then the token's characters only
+    const match = /^Bearer ([A-Za-z0-9_\-.]+)$/i.exec(header)
     try {
       if (!match) throw new InvalidTokenError('malformed authorization header')
       if (match[1].length > MAX_TOKEN_CHARS) throw new InvalidTokenError('token_too_large')

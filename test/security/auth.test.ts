@@ -59,7 +59,7 @@ describe('tokens that are refused with 401 UNAUTHENTICATED', () => {
     expect(errorsOf(res.body)).toEqual(UNAUTHENTICATED)
   })
 
-  it.each(['Basic dXNlcjpwYXNz', 'Bearer', 'Bearer a b', `bearer ${token('1')}`, `Bearer ${token('1')}\u0000`])('a malformed Authorization header: %s', async (header) => {
+  it.each(['Basic dXNlcjpwYXNz', 'Bearer', 'Bearer a b', `Bearer  ${token('1')}`, `Bearer ${token('1')}\u0000`])('a malformed Authorization header: %s', async (header) => {
     const res = await gql(app, '{ me { id } }', { headers: { authorization: header } })
     expect(res.statusCode).toBe(401)
     expect(errorsOf(res.body)).toEqual(UNAUTHENTICATED)
@@ -67,6 +67,11 @@ describe('tokens that are refused with 401 UNAUTHENTICATED', () => {
 
   it('accepts a good HS256 token', async () => {
     expect((await gql(app, '{ me { id } }', { token: token('3') })).body).toEqual({ data: { me: { id: '3' } } })
+  })
+
+  it.each(['bearer', 'BEARER', 'bEaReR'])('takes the scheme in any case (RFC 9110 11.1): %s', async (scheme) => {
+    const res = await gql(app, '{ me { id } }', { headers: { authorization: `${scheme} ${token('3')}` } })
+    expect(res.body).toEqual({ data: { me: { id: '3' } } })
   })
 })
 
