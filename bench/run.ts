@@ -115,6 +115,43 @@ function drive (url: string, seconds: number, requests: Array<{ body: string }>,
   return JSON.parse(out.trim().split('\n').pop()!) as Result
 }
 
+interface MixResult extends Result { operations: Array<{ name: string, count: number, failed: number, p95: number }> }
+
+/** cache_requests_total by cache and result, from the server's /metrics */
+async function cacheCounters (url: string): Promise<Map<string, { hit: number, miss: number }>> {
+  const text = await (await fetch(`${url}/metrics`)).text()
+  const counters = new Map<string, { hit: number, miss: number }>()
+  for (const m of text.matchAll(/^cache_requests_total\{cache="([^"]+)",result="(hit|miss)"\} (\S+)$/gm)) {
+    const c = counters.get(m[1]) ?? { hit: 0, miss: 0 }
+    c[m[2] as 'hit' | 'miss'] = Number(m[3])
+    counters.set(m[1], c)
+  }
+  return counters
+}
+
+/** the k6 mix (bench/mix.ts): per-operation p95, and each cache's hit ratio over the measured run */
+async function measureMix (s: Started) {
+  const mix = (seconds: number) => JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', 'bench/mix.ts', JSON.stringify({ url: s.url, token, seconds, connections: CONNECTIONS })], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').pop()!) as MixResult
+  mix(WARMUP)
+  const before = await cacheCounters(s.url)
+  const cpu = cpuMs(s.child.pid!)
+  const result = mix(SECONDS)
+  const cpuPerRequest = (cpuMs(s.child.pid!) - cpu) / Math.max(1, result.total)
+  const after = await cacheCounters(s.url)
+  const main = result.operations.find((o) => o.name === 'users')!.p95
+  const lines = ['| operation | requests | failed checks | p95 ms | p95 / users p95 |', '|---|---|---|---|---|']
+  for (const o of result.operations.sort((a, b) => b.count - a.count)) lines.push(`| ${o.name} | ${o.count} | ${o.failed} | ${o.p95} | ${(o.p95 / main).toFixed(2)} |`)
+  const ratios: string[] = []
+  for (const [cache, a] of after) {
+    const b = before.get(cache) ?? { hit: 0, miss: 0 }
+    const hits = a.hit - b.hit
+    const lookups = hits + a.miss - b.miss
+    if (lookups > 0) ratios.push(`${cache} ${((100 * hits) / lookups).toFixed(1)}% of ${lookups}`)
+  }
+  lines.push('', `cache hit ratio under the mix: ${ratios.join('; ')}`)
+  return { ...result, peakRss: rss(s.child.pid!).peak, cpuPerRequest, detail: lines.join('\n') }
+}
+
 function measure (s: Started, requests: Array<{ body: string }>, bearer = token) {
   drive(s.url, WARMUP, requests, bearer)
   const cpu = cpuMs(s.child.pid!)
@@ -141,11 +178,11 @@ const hardeningOff: Record<string, string> = {
 }
 
 const rows: Array<{ name: string } & Result & { peakRss: number, cpuPerRequest: number, detail?: string }> = []
-async function row (name: string, start: () => Promise<Started>, requests = main, bearer = token) {
+async function row (name: string, start: () => Promise<Started>, requests: typeof main | 'k6 mix' = main, bearer = token) {
   if (ROWS && !ROWS.has(Number.parseInt(name))) return
   process.stderr.write(`${name}...\n`)
   const s = await start()
-  try { rows.push({ name, ...measure(s, requests, bearer) }) } finally { await stop(s) }
+  try { rows.push({ name, ...(requests === 'k6 mix' ? await measureMix(s) : measure(s, requests, bearer)) }) } finally { await stop(s) }
 }
 
 // the bytes the real server answers, for the bare route
@@ -172,6 +209,8 @@ if (!args.identity) {
     ...production, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1'
   }))
   await stop(sink)
+  // the k6 suite's mix (k6/lib/operations.js), hostile operations included: per-operation p95 below
+  await row('8. full stack, the k6 mix', () => startServer(production), 'k6 mix')
 }
 
 const f = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 })
