@@ -54,7 +54,8 @@ const instance = autocannon({
   }]
 }, (err, result) => { if (err) failed(err); else finished(result) })
 
-instance.on('response', (client: { requestIterator: { context: { last?: Sent & { failed: boolean } } } }, _status: number, _bytes: number, ms: number) => {
+// autocannon's types omit the (documented) 'response' event's client argument
+;(instance as unknown as NodeJS.EventEmitter).on('response', (client: { requestIterator: { context: { last?: Sent & { failed: boolean } } } }, _status: number, _bytes: number, ms: number) => {
   const last = client.requestIterator.context.last
   if (!last) return
   let s = stats.get(last.op.name)
