@@ -18,10 +18,12 @@ import { ROOT } from '../src/paths.js'
 import { startJwksServer } from './jwks-server.js'
 import { MAIN_QUERY, MIXED } from './workloads.js'
 
-const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, warmup: { type: 'string', default: '3' }, steady: { type: 'string', default: '60' }, connections: { type: 'string', default: '50' }, identity: { type: 'boolean', default: false } } })
+const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, warmup: { type: 'string', default: '3' }, steady: { type: 'string', default: '60' }, connections: { type: 'string', default: '50' }, identity: { type: 'boolean', default: false }, rows: { type: 'string' }, 'steady-warmup': { type: 'string', default: '30' }, profile: { type: 'boolean', default: false } } })
 const SECONDS = Number(args.seconds)
 const WARMUP = Number(args.warmup)
 const CONNECTIONS = Number(args.connections)
+// `--rows 1,2,8`: only those rows (and no steady run unless `--steady` is given too)
+const ROWS = args.rows ? new Set(args.rows.split(',').map(Number)) : undefined
 const pgUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL
 const redisUrl = process.env.TEST_REDIS_URL ?? process.env.REDIS_URL
 if (!pgUrl || !redisUrl) {
@@ -66,7 +68,11 @@ interface Started { child: ChildProcess, url: string }
 async function startServer (env: Record<string, string>): Promise<Started> {
   const port = await freePort()
   const out = openSync(join(tmpdir(), `bastion-bench-${port}.log`), 'w')
-  const child = spawn(process.execPath, ['--enable-source-maps', '--import', './dist/src/instrument.js', 'dist/src/server.js'], {
+  // `--profile`: a V8 CPU profile of each server, written when it exits (open it in Chrome DevTools)
+  const profile = args.profile ? ['--cpu-prof', '--cpu-prof-dir', join(tmpdir(), 'bastion-bench-profiles')] : []
+  // the start command's (package.json "start", docker/Dockerfile): young generation 2 x 8 MB, not
+  // V8's default 2 x 32 MB here, measured in docs/performance.md
+  const child = spawn(process.execPath, [...profile, '--max-semi-space-size=8', '--enable-source-maps', '--import', './dist/src/instrument.js', 'dist/src/server.js'], {
     cwd: ROOT, env: { PATH: process.env.PATH, ...env, PORT: String(port) }, stdio: ['ignore', out, out]
   })
   const url = `http://127.0.0.1:${port}`
@@ -92,6 +98,12 @@ async function stop (s: Started) {
   await once(s.child, 'exit')
 }
 
+/** user + system CPU time of a process so far, in ms (/proc/<pid>/stat, clock ticks of 10 ms) */
+function cpuMs (pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
+
 function rss (pid: number): { rss: number, peak: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)![1])
@@ -105,10 +117,50 @@ function drive (url: string, seconds: number, requests: Array<{ body: string }>,
   return JSON.parse(out.trim().split('\n').pop()!) as Result
 }
 
+interface MixResult extends Result { operations: Array<{ name: string, count: number, failed: number, p95: number }> }
+
+/** cache_requests_total by cache and result, from the server's /metrics */
+async function cacheCounters (url: string): Promise<Map<string, { hit: number, miss: number }>> {
+  const text = await (await fetch(`${url}/metrics`)).text()
+  const counters = new Map<string, { hit: number, miss: number }>()
+  for (const m of text.matchAll(/^cache_requests_total\{cache="([^"]+)",result="(hit|miss)"\} (\S+)$/gm)) {
+    const c = counters.get(m[1]) ?? { hit: 0, miss: 0 }
+    c[m[2] as 'hit' | 'miss'] = Number(m[3])
+    counters.set(m[1], c)
+  }
+  return counters
+}
+
+/** the k6 mix (bench/mix.ts): per-operation p95, and each cache's hit ratio over the measured run */
+async function measureMix (s: Started) {
+  const mix = (seconds: number) => JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', 'bench/mix.ts', JSON.stringify({ url: s.url, token, seconds, connections: CONNECTIONS })], { cwd: ROOT, encoding: 'utf8' }).trim().split('\n').pop()!) as MixResult
+  mix(WARMUP)
+  const before = await cacheCounters(s.url)
+  const cpu = cpuMs(s.child.pid!)
+  const result = mix(SECONDS)
+  const cpuPerRequest = (cpuMs(s.child.pid!) - cpu) / Math.max(1, result.total)
+  const after = await cacheCounters(s.url)
+  const main = result.operations.find((o) => o.name === 'users')!.p95
+  const lines = ['| operation | requests | failed checks | p95 ms | p95 / users p95 |', '|---|---|---|---|---|']
+  for (const o of result.operations.sort((a, b) => b.count - a.count)) lines.push(`| ${o.name} | ${o.count} | ${o.failed} | ${o.p95} | ${(o.p95 / main).toFixed(2)} |`)
+  const ratios: string[] = []
+  for (const [cache, a] of after) {
+    const b = before.get(cache) ?? { hit: 0, miss: 0 }
+    const hits = a.hit - b.hit
+    const lookups = hits + a.miss - b.miss
+    if (lookups > 0) ratios.push(`${cache} ${((100 * hits) / lookups).toFixed(1)}% of ${lookups}`)
+  }
+  lines.push('', `cache hit ratio under the mix: ${ratios.join('; ')}`)
+  return { ...result, peakRss: rss(s.child.pid!).peak, cpuPerRequest, detail: lines.join('\n') }
+}
+
 function measure (s: Started, requests: Array<{ body: string }>, bearer = token) {
   drive(s.url, WARMUP, requests, bearer)
+  const cpu = cpuMs(s.child.pid!)
   const result = drive(s.url, SECONDS, requests, bearer)
-  return { ...result, peakRss: rss(s.child.pid!).peak }
+  // the server's CPU time per request: steadier than req/s on a shared machine
+  const cpuPerRequest = (cpuMs(s.child.pid!) - cpu) / Math.max(1, result.total)
+  return { ...result, peakRss: rss(s.child.pid!).peak, cpuPerRequest }
 }
 
 const main = [{ body: JSON.stringify({ query: MAIN_QUERY }) }]
@@ -127,11 +179,12 @@ const hardeningOff: Record<string, string> = {
   MAX_QUERY_COMPLEXITY: '0', MAX_ALIASES: '0', MAX_TOKENS: '0', MAX_DIRECTIVES: '0'
 }
 
-const rows: Array<{ name: string } & Result & { peakRss: number }> = []
-async function row (name: string, start: () => Promise<Started>, requests = main, bearer = token) {
+const rows: Array<{ name: string } & Result & { peakRss: number, cpuPerRequest: number, detail?: string }> = []
+async function row (name: string, start: () => Promise<Started>, requests: typeof main | 'k6 mix' = main, bearer = token) {
+  if (ROWS && !ROWS.has(Number.parseInt(name))) return
   process.stderr.write(`${name}...\n`)
   const s = await start()
-  try { rows.push({ name, ...measure(s, requests, bearer) }) } finally { await stop(s) }
+  try { rows.push({ name, ...(requests === 'k6 mix' ? await measureMix(s) : measure(s, requests, bearer)) }) } finally { await stop(s) }
 }
 
 // the bytes the real server answers, for the bare route
@@ -158,24 +211,38 @@ if (!args.identity) {
     ...production, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1'
   }))
   await stop(sink)
+  // the k6 suite's mix (k6/lib/operations.js), hostile operations included: per-operation p95 below
+  await row('8. full stack, the k6 mix', () => startServer(production), 'k6 mix')
 }
 
-const base = rows[0].rps
 const f = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 })
-const byRow = (n: number) => rows.find((r) => r.name.startsWith(`${n}.`))!
-process.stdout.write('\n| configuration | req/s | p50 ms | p97.5 ms | p99 ms | errors | non-2xx | peak RSS MB | ratio |\n|---|---|---|---|---|---|---|---|---|\n')
-for (const r of rows) process.stdout.write(`| ${r.name} | ${f(r.rps)} | ${r.p50} | ${r.p975} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${f(r.peakRss)} | ${(r.rps / base).toFixed(2)} |\n`)
-process.stdout.write(`\nRS256 (JWKS) / HS256: ${(byRow(6).rps / byRow(2).rps).toFixed(2)}\n`)
-if (args.identity) process.exit(0)
-process.stdout.write(`full stack / hardening off: ${(byRow(2).rps / byRow(3).rps).toFixed(2)}\n`)
-process.stdout.write(`tracing 10% / full stack: ${(byRow(7).rps / byRow(2).rps).toFixed(2)}\n`)
+const byRow = (n: number) => rows.find((r) => r.name.startsWith(`${n}.`))
+const base = byRow(1)?.rps
+process.stdout.write('\n| configuration | req/s | p50 ms | p97.5 ms | p99 ms | errors | non-2xx | peak RSS MB | CPU ms/req | ratio |\n|---|---|---|---|---|---|---|---|---|---|\n')
+for (const r of rows) process.stdout.write(`| ${r.name} | ${f(r.rps)} | ${r.p50} | ${r.p975} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${f(r.peakRss)} | ${r.cpuPerRequest.toFixed(3)} | ${base ? (r.rps / base).toFixed(2) : '-'} |\n`)
+process.stdout.write('\n')
+const ratio = (label: string, a: number, b: number) => {
+  const ra = byRow(a)
+  const rb = byRow(b)
+  if (ra && rb) process.stdout.write(`${label}: ${(ra.rps / rb.rps).toFixed(2)}\n`)
+}
+ratio('full stack / bare route', 2, 1)
+ratio('full stack / hardening off', 2, 3)
+ratio('RS256 (JWKS) / HS256', 6, 2)
+ratio('tracing 10% / full stack', 7, 2)
+for (const r of rows) if (r.detail) process.stdout.write(`\n${r.name}:\n${r.detail}\n`)
 
-process.stderr.write(`steady load for ${args.steady} s...\n`)
-const steady = await startServer(production)
-drive(steady.url, WARMUP, main)
-const before = rss(steady.child.pid!).rss
-const long = drive(steady.url, Number(args.steady), main)
-const after = rss(steady.child.pid!).rss
-await stop(steady)
-
-process.stdout.write(`steady ${args.steady} s (full stack): ${f(long.rps)} req/s, p99 ${long.p99} ms, errors ${long.errors}, non-2xx ${long.non2xx}; RSS ${before.toFixed(0)} MB -> ${after.toFixed(0)} MB (${(((after - before) / before) * 100).toFixed(1)}%)\n`)
+// `--steady 0` skips it
+if (Number(args.steady) > 0 && !args.identity) {
+  process.stderr.write(`steady load for ${args.steady} s after ${args['steady-warmup']} s of warm-up...\n`)
+  const steady = await startServer(production)
+  drive(steady.url, Number(args['steady-warmup']), main)
+  const before = rss(steady.child.pid!).rss
+  const long = drive(steady.url, Number(args.steady), main)
+  const after = rss(steady.child.pid!).rss
+  const peak = rss(steady.child.pid!).peak
+  const heap = await (await fetch(`${steady.url}/metrics`)).text()
+  await stop(steady)
+  const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(heap)?.[1] ?? NaN) / 1024 / 1024
+  process.stdout.write(`steady ${args.steady} s (full stack, after ${args['steady-warmup']} s of warm-up): ${f(long.rps)} req/s, p99 ${long.p99} ms, errors ${long.errors}, non-2xx ${long.non2xx}; RSS ${before.toFixed(0)} MB -> ${after.toFixed(0)} MB (${(((after - before) / before) * 100).toFixed(1)}%), peak ${peak.toFixed(0)} MB; heap used at the end ${metric('nodejs_heap_size_used_bytes').toFixed(0)} MB of ${metric('nodejs_heap_size_total_bytes').toFixed(0)} MB\n`)
+}

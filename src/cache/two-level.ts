@@ -60,6 +60,40 @@ export interface Cache {
   close (): Promise<void>
 }
 
+/**
+ * Tags for the pages of a list read with LIMIT/OFFSET in the order of an ever-increasing numeric
+ * id (a sequence), so that a write invalidates the pages it can change rather than the whole list:
+ * - an insert (id N) changes the page N lands on and those after it. A page that is not full is
+ *   the end of the list (`<list>:end`); a full page ending at id M changes only if N < M, which
+ *   happens when N's transaction committed after a larger id's did. Full pages are tagged by the
+ *   window of their last id (`<list>:upto:<M / APPEND_WINDOW>`), and an insert drops its own
+ *   window and the next, so every full page ending within APPEND_WINDOW ids after N is dropped.
+ *   A page ending further on (more than APPEND_WINDOW ids taken and committed while N's insert
+ *   was still open) stays as it is until its TTL: that is the staleness bound (docs/caching.md);
+ * - an update of row `id` (the order never changes: ids do not) drops only the page holding it,
+ *   through the row's own tag (`rowTag(id)`), which every page carries for each of its rows;
+ * - anything else (a delete shifts every later row) drops the whole list tag, which every page
+ *   still carries.
+ */
+export const APPEND_WINDOW = 64
+
+export const orderedList = {
+  /** the tags of one page: `ids` are its rows' ids in order, `limit` the page size asked for */
+  pageTags (list: string, ids: string[], limit: number, rowTag: (id: string) => string): string[] {
+    const last = ids.length > 0 ? Number(ids[ids.length - 1]) : NaN
+    // not full (the end of the list), or ids that are not numbers: dropped by every insert
+    const where = ids.length < limit || !Number.isSafeInteger(last) ? `${list}:end` : `${list}:upto:${Math.floor(last / APPEND_WINDOW)}`
+    return [list, where, ...ids.map(rowTag)]
+  },
+  /** what an insert of row `id` invalidates in `list` */
+  inserted (list: string, id: string): string[] {
+    const n = Number(id)
+    if (!Number.isSafeInteger(n)) return [list]
+    const window = Math.floor(n / APPEND_WINDOW)
+    return [`${list}:end`, `${list}:upto:${window}`, `${list}:upto:${window + 1}`]
+  }
+}
+
 interface Entry { value: unknown, tags: string[] }
 
 export async function createTwoLevelCache (opts: TwoLevelOptions): Promise<Cache> {

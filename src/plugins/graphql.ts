@@ -26,6 +26,9 @@ import { child } from '../observability/metrics.js'
 import { recordErrors, traceGraphql } from '../observability/tracing.js'
 import switches from './switches.js'
 
+// a document compiles on its 10th request: one-off documents never pay for compiling (a few ms)
+const JIT_AFTER = 10
+
 export interface GraphqlOptions { config: Config, path: string }
 
 export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, path }) {
@@ -64,8 +67,10 @@ export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, p
     loaders: deadlineLoaders(mergeByType(domains.map((domain) => domain.loaders))) as mercurius.MercuriusLoaders,
     path,
     graphiql: false,
-    // no graphql-jit: Mercurius caches a compiled query per document text, whatever the operation
-    // (docs/security.md); pinOperation below hands it a per-operation document in any case
+    // graphql-jit, for a document text seen JIT_AFTER times. Mercurius keeps one compiled query
+    // per text, for whatever operation the request that compiled it named (docs/security.md):
+    // pinOperation below lets it run only for texts holding a single operation, the one pinned
+    jit: JIT_AFTER,
     allowBatchedQueries: config.MAX_BATCH > 0,
     // document limits (src/graphql/limits): tokens while parsing, then depth, aliases, directives
     // and introspection as validation rules, run once per distinct document

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Redis } from 'ioredis'
-import { createTwoLevelCache, type Cache } from '../../src/cache/two-level.js'
+import { APPEND_WINDOW, createTwoLevelCache, orderedList, type Cache } from '../../src/cache/two-level.js'
 import { createRedis } from '../../src/plugins/redis.js'
 import { createBreaker } from '../../src/redis/breaker.js'
 import { deleteRedisKeys, describeWith, TEST_REDIS_URL } from '../helpers/services.js'
@@ -135,5 +135,73 @@ describe('two-level cache without Redis', () => {
     let n = 0
     await cache.get('t', 'k', async () => ++n, () => [])
     expect(await cache.get('t', 'k', async () => ++n, () => [])).toBe(2)
+  })
+})
+
+// The staleness contract of list pages (docs/caching.md), on a list held in memory: after every
+// write and its invalidation, every page read through the cache equals the list as it is, except
+// past the stated bound (an insert left open while more than APPEND_WINDOW larger ids committed).
+describe('list pages tagged by orderedList', () => {
+  interface Row { id: string, name: string }
+  async function setup (ttlSeconds = 30) {
+    const { noRedis } = await import('../../src/redis/breaker.js')
+    const cache = await createTwoLevelCache({ ttlSeconds, redis: null, prefix: 'x:', breaker: noRedis })
+    const rows: Row[] = Array.from({ length: 95 }, (_, i) => ({ id: String(i + 1), name: `n${i + 1}` }))
+    let loads = 0
+    const truth = (limit: number, offset: number) => [...rows].sort((x, y) => Number(x.id) - Number(y.id)).slice(offset, offset + limit)
+    const page = (limit: number, offset: number) => cache.get('list', `${limit}:${offset}`, async () => { loads++; return truth(limit, offset) },
+      (page) => orderedList.pageTags('list', page.map((r) => r.id), limit, (id) => `row:${id}`))
+    const pages = [[10, 0], [10, 40], [10, 80], [10, 90], [10, 100], [25, 75], [7, 91]] as const
+    const stale = async () => {
+      const out: string[] = []
+      for (const [limit, offset] of pages) if (JSON.stringify(await page(limit, offset)) !== JSON.stringify(truth(limit, offset))) out.push(`${limit}:${offset}`)
+      return out
+    }
+    return { cache, rows, page, truth, stale, loads: () => loads }
+  }
+
+  it('an insert drops the end of the list only; a rename drops the page holding the row; both read fresh', async () => {
+    const { cache, rows, stale, loads } = await setup()
+    expect(await stale()).toEqual([])
+    const cold = loads()
+    rows.push({ id: '96', name: 'n96' })
+    await cache.invalidate(orderedList.inserted('list', '96'))
+    expect(await stale()).toEqual([])
+    // pages 10:0 and 10:40 stayed cached; the end pages (80, 90, 100, 75+25, 91+7) were reloaded
+    expect(loads() - cold).toBeLessThanOrEqual(5)
+    const before = loads()
+    rows[44].name = 'renamed'
+    await cache.invalidate(['row:45'])
+    expect(await stale()).toEqual([])
+    expect(loads() - before).toBe(1)
+  })
+
+  it('an insert that commits after larger ids is still seen, within APPEND_WINDOW ids', async () => {
+    const { cache, rows, stale } = await setup()
+    // ids 96..(96 + APPEND_WINDOW - 1) commit first and are read; 96 is taken by an open transaction
+    for (let id = 97; id < 96 + APPEND_WINDOW; id++) {
+      rows.push({ id: String(id), name: `n${id}` })
+      await cache.invalidate(orderedList.inserted('list', String(id)))
+      expect(await stale()).toEqual([])
+    }
+    rows.push({ id: '96', name: 'late' })
+    await cache.invalidate(orderedList.inserted('list', '96'))
+    expect(await stale()).toEqual([])
+  })
+
+  it('past APPEND_WINDOW, a late insert is missing from a full page until its TTL (the stated bound)', async () => {
+    const { cache, rows, page, truth } = await setup(1)
+    // ids 97..(96 + 2 x APPEND_WINDOW + 20) commit while 96 is still being inserted
+    for (let id = 97; id <= 96 + 2 * APPEND_WINDOW + 20; id++) rows.push({ id: String(id), name: `n${id}` })
+    await cache.invalidate(orderedList.inserted('list', String(96 + 2 * APPEND_WINDOW + 20)))
+    const far = 96 + 2 * APPEND_WINDOW // a page ending more than APPEND_WINDOW ids after 96
+    for (const offset of [90, far]) await page(10, offset)
+    rows.push({ id: '96', name: 'late' })
+    await cache.invalidate(orderedList.inserted('list', '96'))
+    expect(await page(10, 90)).toEqual(truth(10, 90))
+    expect(await page(10, far)).not.toEqual(truth(10, far))
+    // the TTL (1 s here, +-10%) bounds it
+    await new Promise((resolve) => setTimeout(resolve, 1200))
+    expect(await page(10, far)).toEqual(truth(10, far))
   })
 })

@@ -47,6 +47,25 @@ describe('Mercurius internals the compatibility module reads', () => {
       expect(await post({ query: DOC, operationName: name })).toEqual({ data: name === 'A' ? { a: 'A' } : { b: 'B' } })
     }
   })
+
+  it('a single-operation text runs graphql-jit\'s compiled query once pinned, and a name it lacks is still refused', async () => {
+    const ONE = 'query A { a }'
+    app = Fastify()
+    // graphql-jit adds `compiled` to the resolve info of the queries it compiled; graphql-js does not
+    const a = (_: unknown, __: unknown, ___: unknown, info: { compiled?: boolean }) => info.compiled ? 'jit' : 'js'
+    await app.register(mercurius, { schema, resolvers: { Query: { a } }, jit: 2, compilerOptions: { resolverInfoEnricher: () => ({ compiled: true }) } })
+    app.graphql.addHook('preExecution', pinOperation)
+    await app.ready()
+    const answers = []
+    for (const name of ['A', undefined, 'A', undefined]) answers.push((await post({ query: ONE, operationName: name })).data.a)
+    expect(answers).toEqual(['js', 'js', 'jit', 'jit'])
+    // compiled by now: a name the text lacks is refused by the pin, before any compiled query runs
+    const refused = await post({ query: ONE, operationName: 'B' })
+    expect(refused.data).toBeNull()
+    expect(refused.errors[0].message).toMatch(/no operation of the requested operationName/)
+    // a text with several operations never runs a compiled query
+    for (let i = 0; i < 4; i++) expect(await post({ query: `${ONE} query B { b }`, operationName: 'A' })).toEqual({ data: { a: 'js' } })
+  })
 })
 
 describe('the upstream defect (docs/security.md)', () => {

@@ -5,7 +5,7 @@
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { App } from '../../src/app.js'
-import { buildTestApp, createTestDatabase, token, type TestDatabase } from '../helpers/app.js'
+import { buildTestApp, createTestDatabase, errorsOf, gql, token, type TestDatabase } from '../helpers/app.js'
 import { codes, FORMS, send } from './forms.js'
 
 let db: TestDatabase
@@ -91,3 +91,23 @@ describe.each(FORMS)('%s', (form) => {
     }
   })
 })
+
+// graphql-jit compiles a single-operation text on its 10th request (src/plugins/graphql.ts): the
+// compiled query runs the same wrapped resolvers, so what every caller may see does not change
+describe('a compiled document', () => {
+  it('still authorizes each caller (an admin compiled it; a user reading e-mails is refused)', async () => {
+    const Q = 'query Emails { users(limit: 2) { id email } }'
+    for (let i = 0; i < 12; i++) {
+      const res = await gql(app, Q, { token: token('1', ['admin']) })
+      expect(res.body.errors).toBeUndefined()
+      expect(res.body.data.users[0].email).toEqual(expect.any(String))
+    }
+    const res = await gql(app, Q, { token: token('9') })
+    expect(errorsOf(res.body)).toEqual([0, 1].map((i) => ({ code: 'FORBIDDEN', path: ['users', i, 'email'] })))
+    expect(res.body.data.users.map((u: { email: unknown }) => u.email)).toEqual([null, null])
+    // a name the text lacks is still refused, and nothing runs
+    const named = await gql(app, Q, { token: token('1', ['admin']), operationName: 'Other' })
+    expect([named.statusCode, errorsOf(named.body).map((e) => e.code)]).toEqual([400, ['GRAPHQL_VALIDATION_FAILED']])
+  })
+})
+

@@ -4,15 +4,19 @@
 //   context.operationId, or the GET query string): Mercurius gives hooks the document but not
 //   the operationName, so this reads it from the same place Mercurius does;
 // - a preExecution hook that returns `{ document }` makes Mercurius execute that document with
-//   graphql-js's execute(), never a graphql-jit query compiled earlier for the same text;
+//   graphql-js's execute(), never a graphql-jit query compiled earlier for the same text, and
+//   never compile one for it; a hook that returns nothing leaves the text's compiled query (its
+//   `jit` option) in use;
 // - context.__currentQuery is the query text Mercurius parsed (src/graphql/parsed-only.ts).
 //
 // Why: Mercurius 16.10.1 caches the graphql-jit compiled query per document text, compiled for
 // the operationName of the request that reached the JIT threshold; a later request with the same
 // text and another operationName ran that compiled operation while every check here priced and
 // authorized the one it named. pinOperation picks the operation once, per request, and hands
-// Mercurius a document holding only that operation (and the fragments): whatever Mercurius caches
-// or however it picks by name, the only operation that can run is the one every later hook sees.
+// Mercurius a document holding only that operation (and the fragments) when the text holds more
+// than one: whatever Mercurius caches or however it picks by name, the only operation that can
+// run is the one every later hook sees. A text with a single operation keeps Mercurius's
+// compiled query (graphql-jit), which can only be that operation.
 import { Kind, type DefinitionNode, type DocumentNode, type OperationDefinitionNode, type OperationTypeNode } from 'graphql'
 import type { MercuriusContext } from 'mercurius'
 import { gqlError } from '../../error-codes.js'
@@ -75,10 +79,17 @@ function pin (document: DocumentNode, operationName: unknown): PinnedOperation {
   return pinned
 }
 
-/** The first preExecution hook: picks the operation and makes it the only one Mercurius can run. */
+/**
+ * The first preExecution hook: picks the operation and makes it the only one Mercurius can run.
+ * A document with one operation is left as it is: the request either names that operation or
+ * none (pin() refused anything else above), so whatever Mercurius runs for this text, graphql-jit's
+ * compiled query included, is the operation pinned here. A document with several operations is
+ * replaced by the pinned one, which Mercurius runs with graphql-js, never a compiled query.
+ */
 export function pinOperation (_schema: unknown, document: DocumentNode, context: MercuriusContext) {
   const pinned = pin(document, requestedOperationName(context))
   context.pinned = pinned
+  if (pinned.document.definitions.length === document.definitions.length) return undefined
   return { document: pinned.document }
 }
 
