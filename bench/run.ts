@@ -18,7 +18,7 @@ import { ROOT } from '../src/paths.js'
 import { startJwksServer } from './jwks-server.js'
 import { MAIN_QUERY, MIXED } from './workloads.js'
 
-const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, warmup: { type: 'string', default: '3' }, steady: { type: 'string', default: '60' }, connections: { type: 'string', default: '50' }, identity: { type: 'boolean', default: false } } })
+const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, warmup: { type: 'string', default: '3' }, steady: { type: 'string', default: '60' }, connections: { type: 'string', default: '50' }, identity: { type: 'boolean', default: false }, rows: { type: 'string', default: '' } } })
 const SECONDS = Number(args.seconds)
 const WARMUP = Number(args.warmup)
 const CONNECTIONS = Number(args.connections)
@@ -128,7 +128,11 @@ const hardeningOff: Record<string, string> = {
 }
 
 const rows: Array<{ name: string } & Result & { peakRss: number }> = []
+// `--rows 2,7`: only those rows, then stop (the ratio column is then to the first row run; a ratio
+// between rows not run reads NaN)
+const only = args.rows ? new Set(args.rows.split(',')) : undefined
 async function row (name: string, start: () => Promise<Started>, requests = main, bearer = token) {
+  if (only && !only.has(name.split('.')[0])) return
   process.stderr.write(`${name}...\n`)
   const s = await start()
   try { rows.push({ name, ...measure(s, requests, bearer) }) } finally { await stop(s) }
@@ -162,13 +166,14 @@ if (!args.identity) {
 
 const base = rows[0].rps
 const f = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 })
-const byRow = (n: number) => rows.find((r) => r.name.startsWith(`${n}.`))!
+const byRow = (n: number) => rows.find((r) => r.name.startsWith(`${n}.`)) ?? { rps: NaN }
 process.stdout.write('\n| configuration | req/s | p50 ms | p97.5 ms | p99 ms | errors | non-2xx | peak RSS MB | ratio |\n|---|---|---|---|---|---|---|---|---|\n')
 for (const r of rows) process.stdout.write(`| ${r.name} | ${f(r.rps)} | ${r.p50} | ${r.p975} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${f(r.peakRss)} | ${(r.rps / base).toFixed(2)} |\n`)
 process.stdout.write(`\nRS256 (JWKS) / HS256: ${(byRow(6).rps / byRow(2).rps).toFixed(2)}\n`)
 if (args.identity) process.exit(0)
 process.stdout.write(`full stack / hardening off: ${(byRow(2).rps / byRow(3).rps).toFixed(2)}\n`)
 process.stdout.write(`tracing 10% / full stack: ${(byRow(7).rps / byRow(2).rps).toFixed(2)}\n`)
+if (only) process.exit(0)
 
 process.stderr.write(`steady load for ${args.steady} s...\n`)
 const steady = await startServer(production)
