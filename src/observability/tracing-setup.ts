@@ -13,6 +13,7 @@
 import { register } from 'node:module'
 import { createAddHookMessageChannel } from 'import-in-the-middle'
 import { FastifyOtelInstrumentation } from '@fastify/otel'
+import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { registerInstrumentations } from '@opentelemetry/instrumentation'
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis'
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg'
@@ -72,8 +73,10 @@ export async function startTracing (config: Config): Promise<NodeTracerProvider>
     sampler: sampler(config),
     spanProcessors: [new BatchSpanProcessor(await exporter(config))]
   })
-  // the global tracer provider, AsyncLocalStorage context and W3C trace-context propagation
-  provider.register()
+  // the global tracer provider, AsyncLocalStorage context and W3C trace-context propagation (not
+  // W3C baggage, the default's second propagator: nothing here reads it, and it is one more
+  // header parsed and context made on every request)
+  provider.register({ propagator: new W3CTraceContextPropagator() })
   registerInstrumentations({
     tracerProvider: provider,
     instrumentations: [
