@@ -56,6 +56,18 @@ describeWith('redis', 'resolver cache', () => {
     expect(statements).toEqual([])
   })
 
+  it('a create drops only the end of its list (orderedList): the first page is served without SQL, the last page shows the new post', async () => {
+    const first = '{ posts(limit: 10) { id } }'
+    const firstPage = (await gql(a, first)).body
+    const created = await gql(a, 'mutation { createPost(input: { title: "Appended", body: "x" }) { id } }', { token: token('5') })
+    const id: string = created.body.data.createPost.id
+    statements.length = 0
+    expect((await gql(a, first)).body).toEqual(firstPage)
+    expect(statements).not.toContain('posts_list')
+    expect((await gql(a, `{ posts(limit: 10, offset: ${Number(id) - 1}) { id title } }`)).body).toEqual({ data: { posts: [{ id, title: 'Appended' }] } })
+    expect(statements).toContain('posts_list')
+  })
+
   it('makes a mutation on one instance visible on the other: at once through Redis, in memory once the message has had 100 ms', async () => {
     const q = '{ user(id: "5") { name } users(limit: 5) { name } }'
     await gql(a, q)
