@@ -1,6 +1,6 @@
 // One real app per test file (or per test where state matters), on a database of its own.
 import { randomBytes } from 'node:crypto'
-import { inject } from 'vitest'
+import { afterAll, beforeAll, inject } from 'vitest'
 import pg from 'pg'
 import type { App } from '../../src/app.js'
 import { buildApp } from '../../src/server-options.js'
@@ -64,6 +64,23 @@ export async function buildTestApp (databaseUrl: string, env: Record<string, str
   const app = await buildApp(testConfig(databaseUrl, env))
   await app.ready()
   return app
+}
+
+/**
+ * A real app on a database of its own for one file's tests: built before them, closed and dropped
+ * after. Read `.app` (and `.db`) inside the tests, once beforeAll has run.
+ */
+export function useTestApp (env: Record<string, string | undefined> = {}): { readonly app: App, readonly db: TestDatabase } {
+  const state = {} as { app: App, db: TestDatabase }
+  beforeAll(async () => {
+    state.db = await createTestDatabase()
+    state.app = await buildTestApp(state.db.url, env)
+  })
+  afterAll(async () => {
+    await state.app?.close()
+    await state.db?.drop()
+  })
+  return state
 }
 
 export function token (sub: string, roles: string[] = [], expiresInSeconds = 3600): string {
