@@ -7,9 +7,13 @@ import { gqlError } from '../error-codes.js'
 // (\u0001), which would let stored text outgrow the bytes a query's price allows.
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/
-/** trimmed text of min..max characters without control characters */
+// A lone UTF-16 surrogate (JSON allows "\ud800") is not text: it would be stored as U+FFFD, so
+// what is kept and returned would differ from what was sent (and hashed for Idempotency-Key).
+const LONE_SURROGATE = /\p{Cs}/u
+/** trimmed text of min..max characters without control characters or lone surrogates */
 export const text = (min: number, max: number) => z.string().trim().min(min).max(max)
   .refine((s) => !CONTROL.test(s), 'must not contain control characters')
+  .refine((s) => !LONE_SURROGATE.test(s), 'must be well-formed Unicode (no lone surrogates)')
 
 /** the rules every domain shares; a domain adds its own fields (src/domain/<name>/rules.ts) */
 export const rules = {

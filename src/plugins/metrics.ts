@@ -47,9 +47,13 @@ export default fp<MetricsPluginOptions>(async function metricsPlugin (app, { con
   })
 
   // Constant-time comparison of digests: the token's length and prefix do not leak through timing.
-  const expected = config.METRICS_TOKEN ? digest(`Bearer ${config.METRICS_TOKEN}`) : null
-  const authorized = (headers: IncomingHttpHeaders) =>
-    expected === null || (typeof headers.authorization === 'string' && timingSafeEqual(digest(headers.authorization), expected))
+  // The scheme is case-insensitive (RFC 9110, 11.1), as on the GraphQL route: `bearer <token>` works.
+  const expected = config.METRICS_TOKEN ? digest(config.METRICS_TOKEN) : null
+  const authorized = (headers: IncomingHttpHeaders) => {
+    if (expected === null) return true
+    const token = typeof headers.authorization === 'string' ? /^Bearer (.+)$/i.exec(headers.authorization)?.[1] : undefined
+    return token !== undefined && timingSafeEqual(digest(token), expected)
+  }
 
   if (config.METRICS_PORT === undefined) {
     if (config.isProduction && !expected) {

@@ -206,8 +206,12 @@ it('with METRICS_TOKEN, answers 401 without the bearer token and 200 with it', a
     expect(none.json()).toEqual({ errors: [{ message: expect.any(String), extensions: { code: 'UNAUTHENTICATED', requestId: none.headers['x-request-id'] } }] })
     expect((await scrape(app, { authorization: `Bearer ${secret}x` })).res.statusCode).toBe(401)
     expect((await scrape(app, { authorization: secret })).res.statusCode).toBe(401)
+    expect((await scrape(app, { authorization: `Basic ${secret}` })).res.statusCode).toBe(401)
     const ok = await scrape(app, { authorization: `Bearer ${secret}` })
     expect(ok.res.statusCode).toBe(200)
+    // the scheme is case-insensitive, as on the GraphQL route
+    expect((await scrape(app, { authorization: `bearer ${secret}` })).res.statusCode).toBe(200)
+    expect((await scrape(app, { authorization: `BEARER ${secret}` })).res.statusCode).toBe(200)
     expect(ok.res.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/)
     expect(ok.families.has('http_requests_total')).toBe(true)
   } finally {

@@ -1,7 +1,8 @@
 // What an attacker's probe of the production build found, each kept fixed: a HEAD that ran a
 // mutation, a GET by persisted-query hash that crashed Mercurius (500 on demand), registrations
 // that filled Redis with 1 MB documents, control characters that outgrew the bytes a price allows,
-// and a 5 KB document of repeated fields that cost graphql's validation ~220 ms of CPU.
+// lone surrogates silently stored as U+FFFD, and a 5 KB document of repeated fields that cost
+// graphql's validation ~220 ms of CPU.
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { Redis } from 'ioredis'
@@ -79,6 +80,17 @@ describeWith('redis', 'probe findings', () => {
     // tab, newline and carriage return stay allowed
     const ok = await gql(app, 'mutation ($t: String!) { createPost(input: { title: "t", body: $t }) { id } }', { token: token('1'), variables: { t: 'line\n\tindented\r\n' } })
     expect(ok.body.errors).toBeUndefined()
+  })
+
+  it('a lone surrogate in stored text is BAD_USER_INPUT (it was stored as U+FFFD); a real pair is kept', async () => {
+    const before = await posts()
+    for (const t of ['\ud800x', 'x\udfff']) {
+      const res = await gql(app, 'mutation ($t: String!) { createPost(input: { title: $t, body: "b" }) { id } }', { token: token('1'), variables: { t } })
+      expect(res.body.errors!.map((e) => [e.extensions.code, e.extensions.field])).toEqual([['BAD_USER_INPUT', 'title']])
+    }
+    expect(await posts()).toBe(before)
+    const ok = await gql(app, 'mutation ($t: String!) { createPost(input: { title: $t, body: "b" }) { title } }', { token: token('1'), variables: { t: 'emoji \u{1F600}' } })
+    expect(ok.body).toEqual({ data: { createPost: { title: 'emoji \u{1F600}' } } })
   })
 
   it('a selection repeating one field past the bound is refused before validation', async () => {
