@@ -100,6 +100,8 @@ export const schema = z.object({
     .describe('trusted documents (hash -> query) loaded at start-up when PERSISTED_QUERIES=only'),
   PERSISTED_QUERIES_TTL_HOURS: int(1).default(168)
     .describe('how long an automatic persisted query (APQ) stays registered in Redis'),
+  PERSISTED_QUERIES_MAX_PER_DAY: int(0).default(2000)
+    .describe('new APQ registrations kept per UTC day across all instances (0 = none kept); past it queries still run, unregistered. Bounds Redis to about this x TTL days x 16 KB'),
   SLOW_QUERY_MS: int(0).default(500).describe('database statements slower than this are logged at warn'),
   SLOW_OPERATION_MS: int(0).default(1000)
     .describe('GraphQL operations slower than this are logged at warn, with their (redacted) variables'),

@@ -33,15 +33,31 @@ export interface AutomaticOptions {
   breaker: RedisBreaker
   /** REDIS_KEY_PREFIX is applied by ioredis */
   ttlSeconds: number
+  /** new registrations kept per UTC day, all instances together (PERSISTED_QUERIES_MAX_PER_DAY) */
+  maxPerDay: number
   lookup?: (hit: boolean) => void
 }
 
 /** the largest document automatic persisted queries keep (in memory and in Redis) */
 export const PERSISTED_QUERY_MAX_CHARS = 16_384
 
-export function automaticPersistedQueries ({ redis, breaker, ttlSeconds, lookup }: AutomaticOptions) {
+// One round trip: count the day's registrations and store the document while under the quota. A
+// document already registered is refreshed without counting. KEYS: the day's counter, the document.
+// ARGV: the quota, the document's TTL in seconds, the document.
+const REGISTER = `
+if redis.call('EXISTS', KEYS[2]) == 1 then return redis.call('EXPIRE', KEYS[2], ARGV[2]) end
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], 90000) end
+if n > tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[2])
+return 1`
+
+export function automaticPersistedQueries ({ redis, breaker, ttlSeconds, maxPerDay, lookup }: AutomaticOptions) {
   // bounded: registering hashes must not grow memory without limit
   const local = new LRUCache<string, string>({ max: 5000 })
+  // without Redis, the same daily quota in this process
+  let day = ''
+  let registeredToday = 0
   /** the document a hash stands for, without counting a lookup (the GET check's look-ahead) */
   async function find (hash: string): Promise<string | undefined> {
     let query = local.get(hash)
@@ -65,10 +81,20 @@ export function automaticPersistedQueries ({ redis, breaker, ttlSeconds, lookup 
     find,
     async saveQuery (hash: string, query: string) {
       // anyone may register a document: a large one (comments cost no tokens) is run but not kept,
-      // so registrations cannot fill Redis at the body limit per request
+      // so one registration cannot put a body-sized document in Redis; and past the day's quota
+      // (all instances together) none is kept, so many cannot fill it: Redis holds at most about
+      // maxPerDay x TTL days x 16 KB. A client past the quota still gets its answers (APQ clients
+      // send the full query after PersistedQueryNotFound), it just is not registered.
       if (query.length > PERSISTED_QUERY_MAX_CHARS) return
-      local.set(hash, query)
-      if (redis) await breaker.run((r) => r.set(`apq:${hash}`, query, 'EX', ttlSeconds), () => null)
+      const today = new Date().toISOString().slice(0, 10)
+      if (redis) {
+        const kept = await breaker.run((r) => r.eval(REGISTER, 2, `apq:registrations:${today}`, `apq:${hash}`, maxPerDay, ttlSeconds, query), () => -1)
+        // kept, or Redis is unavailable (this process's bounded LRU still serves it); 0: over the quota
+        if (kept !== 0) local.set(hash, query)
+        return
+      }
+      if (today !== day) { day = today; registeredToday = 0 }
+      if (local.has(hash) || registeredToday++ < maxPerDay) local.set(hash, query)
     }
   }
 }

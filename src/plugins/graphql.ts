@@ -56,6 +56,7 @@ export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, p
       redis: app.redis,
       breaker: app.redisBreaker,
       ttlSeconds: config.PERSISTED_QUERIES_TTL_HOURS * 3600,
+      maxPerDay: config.PERSISTED_QUERIES_MAX_PER_DAY,
       lookup: (hit) => child(app.metrics.cacheRequests, 'persisted_queries', hit ? 'hit' : 'miss').inc()
     })
     : config.PERSISTED_QUERIES === 'only' ? trustedDocumentsOnly(loadTrustedDocuments(config.PERSISTED_QUERIES_FILE)) : undefined

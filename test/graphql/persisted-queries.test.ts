@@ -73,6 +73,37 @@ describeWith('redis', 'automatic persisted queries shared through Redis', () => 
   })
 })
 
+describeWith('redis', 'automatic persisted queries: the daily registration quota (PERSISTED_QUERIES_MAX_PER_DAY)', () => {
+  const prefix = `test-apq-quota-${randomBytes(4).toString('hex')}:`
+  let a: App
+  let b: App
+  beforeAll(async () => {
+    const env = { PERSISTED_QUERIES: 'automatic', PERSISTED_QUERIES_MAX_PER_DAY: '2', REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix, REDIS_COMMAND_TIMEOUT_MS: '1000' }
+    a = await buildTestApp(db.url, env)
+    b = await buildTestApp(db.url, env)
+  })
+  afterAll(async () => {
+    await a?.close()
+    await b?.close()
+    await deleteRedisKeys(prefix)
+  })
+
+  it('keeps the day\'s first registrations across instances; past the quota the query runs but is not kept', async () => {
+    const docs = ['# one\n{ __typename }', '# two\n{ __typename }', '# three\n{ __typename }']
+    const ok = { status: 200, body: { data: { __typename: 'Query' } } }
+    // two instances share the quota: one registration on each, then a third
+    expect(await send(a, apq(sha256(docs[0]), docs[0]))).toEqual(ok)
+    expect(await send(b, apq(sha256(docs[1]), docs[1]))).toEqual(ok)
+    expect(await send(a, apq(sha256(docs[2]), docs[2]))).toEqual(ok)
+    expect(await send(b, apq(sha256(docs[0])))).toEqual(ok)
+    expect(await send(a, apq(sha256(docs[1])))).toEqual(ok)
+    expect(errorsOf((await send(b, apq(sha256(docs[2])))).body)).toEqual([{ code: 'PERSISTED_QUERY_NOT_FOUND', path: undefined }])
+    // sending a kept document again refreshes it without counting
+    expect(await send(b, apq(sha256(docs[0]), docs[0]))).toEqual(ok)
+    expect(errorsOf((await send(a, apq(sha256(docs[2])))).body)).toEqual([{ code: 'PERSISTED_QUERY_NOT_FOUND', path: undefined }])
+  })
+})
+
 describe('automatic persisted queries without Redis', () => {
   it('keeps registered hashes in the process', async () => {
     const app = await buildTestApp(db.url, { PERSISTED_QUERIES: 'automatic' })
