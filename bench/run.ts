@@ -48,13 +48,22 @@ async function waitFor (url: string, ms = 120_000) {
   throw new Error(`${url} did not answer in ${ms} ms`)
 }
 
-async function prepareDatabase (): Promise<string> {
+// a database of this run's own: two benches at once (other worktrees, CI) must not drop each other's
+const BENCH_DATABASE = `bastion_bench_${process.pid}`
+
+async function onAdmin (sql: string[]) {
   const admin = new pg.Client({ connectionString: pgUrl })
   await admin.connect()
-  await admin.query('DROP DATABASE IF EXISTS bastion_bench WITH (FORCE)')
-  await admin.query('CREATE DATABASE bastion_bench')
-  await admin.end()
-  const url = withDatabase(pgUrl!, 'bastion_bench')
+  try {
+    for (const statement of sql) await admin.query(statement)
+  } finally {
+    await admin.end()
+  }
+}
+
+async function prepareDatabase (): Promise<string> {
+  await onAdmin([`DROP DATABASE IF EXISTS ${BENCH_DATABASE} WITH (FORCE)`, `CREATE DATABASE ${BENCH_DATABASE}`])
+  const url = withDatabase(pgUrl!, BENCH_DATABASE)
   await migrate({ connection: url })
   await seedDatabase(url)
   const db = createScriptDatabase(url)
@@ -246,3 +255,5 @@ if (Number(args.steady) > 0 && !args.identity) {
   const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(heap)?.[1] ?? NaN) / 1024 / 1024
   process.stdout.write(`steady ${args.steady} s (full stack, after ${args['steady-warmup']} s of warm-up): ${f(long.rps)} req/s, p99 ${long.p99} ms, errors ${long.errors}, non-2xx ${long.non2xx}; RSS ${before.toFixed(0)} MB -> ${after.toFixed(0)} MB (${(((after - before) / before) * 100).toFixed(1)}%), peak ${peak.toFixed(0)} MB; heap used at the end ${metric('nodejs_heap_size_used_bytes').toFixed(0)} MB of ${metric('nodejs_heap_size_total_bytes').toFixed(0)} MB\n`)
 }
+
+await onAdmin([`DROP DATABASE IF EXISTS ${BENCH_DATABASE} WITH (FORCE)`])

@@ -1,9 +1,10 @@
 // JWT verification and (development) signing with fast-jwt. Either HS with JWT_SECRET, or the
 // identity provider's JWKS (src/auth/jwks.ts) with RS/PS/ES/EdDSA, never both: a public key never
 // doubles as an HS secret, and `alg: none` is never accepted. `exp` is required; iss and aud when
-// configured. Verified tokens are cached (10 000, by token hash) until they expire, so a hot
+// configured. Verified tokens are cached in front of fast-jwt (src/auth/verified-cache.ts): a hot
 // client costs one LRU lookup per request whatever the algorithm.
 import { createDecoder, createSigner, createVerifier, type Algorithm } from 'fast-jwt'
+import { verifiedCache } from './verified-cache.js'
 import type { Config } from '../config.js'
 import type { Caller } from '../graphql/context.js'
 import { callerOf, checkTimes, InvalidTokenError, type ClaimOptions } from './claims.js'
@@ -41,30 +42,34 @@ export function createTokenVerifier (config: VerifierConfig, keys?: KeySet): Ver
     allowedIss: config.JWT_ISSUER,
     allowedAud: config.JWT_AUDIENCE,
     clockTolerance: toleranceMs,
-    cache: 10_000
+    // ours instead (verifiedCache): fast-jwt's hashes every token (SHA-256) to look it up
+    cache: false
   }
+  const verified = verifiedCache()
   if (keys === undefined) {
     const verify = createVerifier({ ...common, key: config.JWT_SECRET })
     return (token) => {
+      const hit = verified.get(token)
+      if (hit) return hit
       let payload: Record<string, unknown>
       try {
         payload = verify(token)
       } catch (err) {
         throw refusal(err, token, toleranceMs)
       }
-      return callerOf(payload, claims)
+      return verified.set(token, payload, callerOf(payload, claims))
     }
   }
   const verify = createVerifier({ ...common, key: async ({ header }: { header: { alg?: unknown, kid?: unknown } }) => keys.keyFor(header) })
-  return async (token) => {
+  return (token) => verified.get(token) ?? (async () => {
     let payload: Record<string, unknown>
     try {
       payload = await verify(token)
     } catch (err) {
       throw refusal(err, token, toleranceMs)
     }
-    return callerOf(payload, claims)
-  }
+    return verified.set(token, payload, callerOf(payload, claims))
+  })()
 }
 
 export interface SignOptions {

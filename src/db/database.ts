@@ -20,13 +20,30 @@ export interface QueryEvent {
   error?: Error
 }
 
+/**
+ * A statement sent in the same round trip as BEGIN (first) or COMMIT (last) of a transaction: a
+ * simple query, so its values are inlined, each through `literal` (pg's escapeLiteral).
+ */
+export type Inlined = (literal: (value: string | number) => string) => string
+
+export interface TransactionOptions<T> {
+  /** what is left of the request's deadline: the transaction's statement_timeout */
+  timeoutMs?: number
+  /** runs right after BEGIN, in its round trip; fn receives its result */
+  first?: Inlined
+  /** runs right before COMMIT, in its round trip, with fn's result (undefined: nothing) */
+  last?: (result: T) => Inlined | undefined
+}
+
 export interface Database extends Queryable {
   readonly pool: pg.Pool
   /**
    * Runs fn in one transaction.
    * timeoutMs (what is left of the request's deadline) becomes the transaction's statement_timeout.
+   * first and last ride along with BEGIN and COMMIT: two round trips fewer for a write that
+   * claims something first and records its result last (src/db/repositories/idempotency.ts).
    */
-  transaction<T> (fn: (tx: Queryable) => Promise<T>, opts?: { timeoutMs?: number }): Promise<T>
+  transaction<T> (fn: (tx: Queryable, first?: QueryResult) => Promise<T>, opts?: TransactionOptions<T>): Promise<T>
   /** Runs fn on one connection, outside a transaction (a check and a read on the same server). */
   session<T> (fn: (q: Queryable) => Promise<T>): Promise<T>
   onQuery (observer: (event: QueryEvent) => void): void
@@ -88,17 +105,25 @@ export function createDatabase (opts: DatabaseOptions): Database {
     for (const o of observers) o(event)
   }
 
+  const literal = (value: string | number) => pg.escapeLiteral(String(value))
+  // a simple query holding several statements answers with one result each: the last is the statement's
+  const lastOf = (r: QueryResult | QueryResult[]) => Array.isArray(r) ? r[r.length - 1] : r
+
   /** BEGIN, fn, COMMIT on one client; a pooled client is released (dropped when broken) */
-  async function inTransaction<T> (client: pg.ClientBase & { release?: (err?: Error | boolean) => void }, fn: (tx: Queryable) => Promise<T>, timeoutMs?: number): Promise<T> {
+  async function inTransaction<T> (client: pg.ClientBase & { release?: (err?: Error | boolean) => void }, fn: (tx: Queryable, first?: QueryResult) => Promise<T>, opts: TransactionOptions<T>): Promise<T> {
     let broken: Error | undefined
     // a checked-out client whose server goes away emits 'error': unheard, it would crash the process
     const lost = (err: Error) => { broken = err }
     client.on('error', lost)
     try {
-      // one round trip: a simple query may hold several statements
-      await client.query(timeoutMs === undefined ? 'BEGIN' : `BEGIN; SET LOCAL statement_timeout = ${Math.max(1, Math.floor(timeoutMs))}`)
-      const result = await fn({ query: (name, text, values) => run(client, name, text, values) })
-      await client.query('COMMIT')
+      // one round trip: a simple query may hold several statements (without parameters)
+      let begin = opts.timeoutMs === undefined ? 'BEGIN' : `BEGIN; SET LOCAL statement_timeout = ${Math.max(1, Math.floor(opts.timeoutMs))}`
+      if (opts.first) begin += `; ${opts.first(literal)}`
+      const started = await client.query(begin) as QueryResult | QueryResult[]
+      const result = await fn({ query: (name, text, values) => run(client, name, text, values) }, opts.first ? lastOf(started) : undefined)
+      const last = opts.last?.(result)
+      // the statement before COMMIT failing aborts the transaction: COMMIT is skipped, the catch rolls back
+      await client.query(last ? `${last(literal)}; COMMIT` : 'COMMIT')
       return result
     } catch (err) {
       // A lost connection cannot roll back (the server already did): drop it from the pool;
@@ -118,14 +143,14 @@ export function createDatabase (opts: DatabaseOptions): Database {
       if (!isReadOnly(err)) throw err
       return onFreshConnection(pool, (client) => run<R>(client, name, text, values), opts.onReadOnlyRetry)
     }),
-    async transaction (fn, { timeoutMs } = {}) {
+    async transaction (fn, txOpts = {}) {
       const client = await pool.connect()
       try {
-        return await inTransaction(client, fn, timeoutMs)
+        return await inTransaction(client, fn, txOpts)
       } catch (err) {
         // rolled back by a read-only server: nothing committed, retry once on a new connection
         if (!isReadOnly(err)) throw err
-        return onFreshConnection(pool, (fresh) => inTransaction(fresh, fn, timeoutMs), opts.onReadOnlyRetry)
+        return onFreshConnection(pool, (fresh) => inTransaction(fresh, fn, txOpts), opts.onReadOnlyRetry)
       }
     },
     async session (fn) {

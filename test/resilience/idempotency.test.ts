@@ -121,3 +121,55 @@ it('forgets keys after IDEMPOTENCY_TTL_HOURS: an expired key is free again and c
   const ttl = (await sql.query("SELECT round(extract(epoch FROM expires_at - created_at) / 3600) AS hours FROM idempotency_keys WHERE key = 'old-key'")).rows[0]
   expect(Number(ttl.hours)).toBe(24)
 })
+
+describe('round trips', () => {
+  // every statement the app's pool sends, one per round trip (a simple query may hold several)
+  function recordStatements () {
+    const sent: string[] = []
+    const wrapped = new WeakSet<pg.PoolClient>()
+    const onAcquire = (client: pg.PoolClient) => {
+      if (wrapped.has(client)) return
+      wrapped.add(client)
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown
+      ;(client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+        if (recording) sent.push(typeof args[0] === 'string' ? args[0] : (args[0] as { text: string }).text)
+        return query(...args)
+      }
+    }
+    let recording = true
+    app.db.pool.on('acquire', onAcquire)
+    return { sent, stop: () => { recording = false; app.db.pool.off('acquire', onAcquire) } }
+  }
+
+  it('a createPost with a key takes three: BEGIN with the claim, the insert, the result with COMMIT', async () => {
+    const { sent, stop } = recordStatements()
+    const first = await post('trips-1', 'three')
+    stop()
+    expect(first.body.errors).toBeUndefined()
+    const writes = sent.filter((text) => !/^\s*SELECT/i.test(text))
+    expect(writes.map((text) => text.trim().split(/\s+/).slice(0, 3).join(' '))).toEqual([
+      'BEGIN; SET LOCAL',
+      'INSERT INTO posts',
+      'UPDATE idempotency_keys SET'
+    ])
+    expect(writes[0]).toMatch(/INSERT INTO idempotency_keys/)
+    expect(writes[2]).toMatch(/; COMMIT$/)
+    // and a replay: the claim, what the key holds, COMMIT
+    const again = recordStatements()
+    const retry = await post('trips-1', 'three')
+    again.stop()
+    expect(retry.body).toEqual(first.body)
+    expect(again.sent.filter((text) => !/^\s*SELECT/i.test(text)).map((text) => text.trim().split(/[\s;]+/)[0])).toEqual(['BEGIN', 'COMMIT'])
+  })
+
+  it('inlines the key safely: quotes and backslashes are data (the caller is a numeric user id)', async () => {
+    const key = 'it\'s\\a"key;--'
+    const first = await post(key, 'quoted\' \\')
+    expect(first.body.errors).toBeUndefined()
+    const retry = await post(key, 'quoted\' \\')
+    expect(retry.body).toEqual(first.body)
+    expect(retry.headers['idempotent-replayed']).toBe('true')
+    const { rows } = await sql.query('SELECT caller, key, result->>\'title\' AS title FROM idempotency_keys WHERE key = $1', [key])
+    expect(rows).toEqual([{ caller: '1', key, title: 'quoted\' \\' }])
+  })
+})
