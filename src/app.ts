@@ -21,7 +21,6 @@ import pressure from './plugins/pressure.js'
 import rateLimit from './plugins/rate-limit.js'
 import redis from './plugins/redis.js'
 import security from './plugins/security.js'
-import serverSpan from './observability/server-span.js'
 
 const GRAPHQL_PATH = '/graphql'
 
@@ -37,8 +36,6 @@ function requestIdHeader (request: FastifyRequest, reply: FastifyReply, done: Ho
 }
 
 export default async function app (fastify: FastifyInstance, { config }: AppOptions) {
-  // 0. tracing on: the HTTP server span, around everything below (src/observability/server-span.ts)
-  if (config.otlpTracesUrl) await fastify.register(serverSpan)
   // 1. the request id on every response (onRequest); the id itself comes from genReqId (src/server-options.ts)
   fastify.addHook('onRequest', requestIdHeader)
   // 2. observability: every response is counted (onResponse) and every defect reported, whichever plugin answers

@@ -2,10 +2,10 @@
 // subject as tags. Sentry is initialised by src/instrument.ts (node --import) when SENTRY_DSN is
 // set. Known codes never get here: the error formatter only reports errors it masks as
 // INTERNAL_SERVER_ERROR.
+import { isSpanContextValid, trace } from '@opentelemetry/api'
 import type * as SentryModule from '@sentry/node'
 import type { FastifyRequest } from 'fastify'
 import type { OperationInfo } from './operations.js'
-import { activeSpanContext } from './trace-ids.js'
 import { operationSpan } from './tracing.js'
 
 export interface ReportContext {
@@ -30,12 +30,13 @@ export function sentryReporter (sentry: typeof SentryModule): Reporter {
     }
     if (sub) tags.subject = sub.slice(0, 200)
     // tracing on: the event names the trace (a tag to search by, and Sentry's trace context)
-    const span = operationSpan(ctx)?.spanContext() ?? activeSpanContext()
-    if (span) tags.trace_id = span.traceId
+    const span = (operationSpan(ctx) ?? trace.getActiveSpan())?.spanContext()
+    const traced = span && isSpanContextValid(span)
+    if (traced) tags.trace_id = span.traceId
     sentry.captureException(err, {
       tags,
       user: sub ? { id: sub } : undefined,
-      ...(span && { contexts: { trace: { trace_id: span.traceId, span_id: span.spanId } } })
+      ...(traced && { contexts: { trace: { trace_id: span.traceId, span_id: span.spanId } } })
     })
   }
 }

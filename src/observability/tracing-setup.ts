@@ -1,17 +1,18 @@
 // OpenTelemetry tracing, started from src/instrument.ts (node --import) before any module it
 // patches is loaded, and only when an OTLP endpoint is configured: otherwise nothing here is even
-// imported. Spans: the HTTP server span (src/observability/server-span.ts, registered by the app:
-// the incoming W3C traceparent honoured), the GraphQL operation span (src/observability/tracing.ts) and PostgreSQL and
+// imported. Spans: the HTTP server span (@fastify/otel: the incoming W3C traceparent honoured, no
+// per-hook spans), the GraphQL operation span (src/observability/tracing.ts) and PostgreSQL and
 // Redis client spans. Exported in batches over OTLP/HTTP, off the request path.
 // https://opentelemetry.io/docs/languages/js/getting-started/nodejs/
 //
 // Cost: most requests are not sampled, so what each instrumentation does before it knows that
 // counts. @opentelemetry/instrumentation-http is not used: it builds a dozen attributes, binds the
 // request and response emitters to the context and records its metrics on every request, sampled
-// or not; the server span carries the same information (method, route, status, the caller's
-// traceparent). Measured under load in docs/tracing.md.
+// or not, and the request span of @fastify/otel carries the same information (method, route,
+// status, the caller's traceparent). Measured under load in docs/tracing.md.
 import { register } from 'node:module'
 import { createAddHookMessageChannel } from 'import-in-the-middle'
+import { FastifyOtelInstrumentation } from '@fastify/otel'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { registerInstrumentations } from '@opentelemetry/instrumentation'
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis'
@@ -22,6 +23,14 @@ import {
   type Sampler, type SpanExporter
 } from '@opentelemetry/sdk-trace-node'
 import type { Config } from '../config.js'
+
+/** routes that are polled, not served: no spans (asked on every request: no allocation) */
+const UNTRACED = new Set(['/health', '/ready', '/metrics'])
+function untraced (url: string | undefined): boolean {
+  if (!url) return false
+  const query = url.indexOf('?')
+  return UNTRACED.has(query < 0 ? url : url.slice(0, query))
+}
 
 export function sampler (config: Pick<Config, 'OTEL_TRACES_SAMPLER' | 'OTEL_TRACES_SAMPLER_ARG'>): Sampler {
   const ratio = new TraceIdRatioBasedSampler(config.OTEL_TRACES_SAMPLER_ARG)
@@ -71,6 +80,15 @@ export async function startTracing (config: Config): Promise<NodeTracerProvider>
   registerInstrumentations({
     tracerProvider: provider,
     instrumentations: [
+      new FastifyOtelInstrumentation({
+        registerOnInitialization: true,
+        instrumentHooks: false,
+        ignorePaths: (route) => untraced(route.url),
+        // the server span's conventional name, `POST /graphql` (only on spans that are kept)
+        requestHook: (span, request) => {
+          if (span.isRecording()) span.updateName(`${request.method} ${request.routeOptions.url ?? request.url}`)
+        }
+      }),
       // no span without a parent; a request that is not sampled has none where its resolvers run
       // (src/observability/tracing.ts), so its queries skip the instrumentation at its first line
       new PgInstrumentation({ requireParentSpan: true }),

@@ -1,13 +1,12 @@
 // One span per GraphQL operation, registered by the GraphQL plugin only when tracing is on
 // (src/observability/tracing-setup.ts starts OpenTelemetry): named `<type> <name>`, with the
-// operation's name, type, cost and document hash, a child of the HTTP server span
-// (src/observability/server-span.ts). Root resolvers (where PostgreSQL and Redis work starts) run
-// inside it, so their client spans are its children; there is no span per field. Errors that
-// reach the error formatter are recorded on it. A request that is not sampled has no span in its
-// context: no operation span is started, and its resolvers run with none active, so the
+// operation's name, type, cost and document hash, a child of Fastify's request span. Root
+// resolvers (where PostgreSQL and Redis work starts) run inside it, so their client spans are its
+// children; there is no span per field. Errors that reach the error formatter are recorded on it.
+// An operation that is not sampled keeps no span: its root resolvers run with none active, so the
 // PostgreSQL and Redis instrumentations (requireParentSpan) return at their first line.
 import { createHash } from 'node:crypto'
-import { context as otel, SpanStatusCode, trace, type Span } from '@opentelemetry/api'
+import { context as otel, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api'
 import type { FastifyInstance } from 'fastify'
 import { isObjectType, print, type DocumentNode, type GraphQLFieldResolver } from 'graphql'
 import type { MercuriusContext } from 'mercurius'
@@ -15,7 +14,8 @@ import { pinnedOperation } from '../graphql/compat/mercurius.js'
 import { withTimeout } from '../timeout.js'
 
 const SPAN = Symbol('graphql operation span')
-type Traced = MercuriusContext & { [SPAN]?: Span, cost?: { complexity?: unknown, depth?: unknown } }
+const UNSAMPLED = Symbol('context of an operation that is not sampled')
+type Traced = MercuriusContext & { [SPAN]?: Span, [UNSAMPLED]?: Context, cost?: { complexity?: unknown, depth?: unknown } }
 
 /** the operation span of a GraphQL context, when tracing is on */
 export const operationSpan = (ctx: unknown): Span | undefined => (ctx as Traced | undefined)?.[SPAN]
@@ -53,14 +53,18 @@ export function recordErrors (ctx: unknown, errors: Array<{ err: unknown, code: 
 export function traceGraphql (app: FastifyInstance) {
   const tracer = trace.getTracer('bastion-graphql')
   app.graphql.addHook('preExecution', (_schema, document, context) => {
-    // not sampled (or not traced): no span to be a child of, none started
-    if (!trace.getActiveSpan()?.isRecording()) return
     const ctx = context as Traced
     // the operation that executes (src/graphql/compat/mercurius.ts)
     const op = pinnedOperation(ctx).node
     const type = op.operation
     const opName = op.name?.value
     const span = tracer.startSpan(opName ? `${type} ${opName}` : type)
+    if (!span.isRecording()) {
+      // the active context without its (non-recording) span, for the root resolvers
+      ctx[UNSAMPLED] = trace.deleteSpan(otel.active())
+      return
+    }
+    // attributes after the sampling decision: the document hash only for operations that are kept
     span.setAttributes({
       'graphql.operation.type': type,
       ...(opName && { 'graphql.operation.name': opName.slice(0, 200) }),
@@ -90,7 +94,9 @@ export function traceGraphql (app: FastifyInstance) {
       if (!resolve) continue
       field.resolve = (parent, args, ctx, info) => {
         const span = ctx[SPAN]
-        return span ? otel.with(trace.setSpan(otel.active(), span), () => resolve(parent, args, ctx, info)) : resolve(parent, args, ctx, info)
+        if (span) return otel.with(trace.setSpan(otel.active(), span), () => resolve(parent, args, ctx, info))
+        const unsampled = ctx[UNSAMPLED]
+        return unsampled ? otel.with(unsampled, () => resolve(parent, args, ctx, info)) : resolve(parent, args, ctx, info)
       }
     }
   }

@@ -96,7 +96,7 @@ describeWith('redis', 'OpenTelemetry tracing', () => {
       const spans = mine()
       // the HTTP server span (Fastify's request span) continues the caller's trace
       const http = spans.find((s) => s.kind === 2)!
-      expect(http).toMatchObject({ scope: 'bastion-http', name: 'POST /graphql', parentSpanId: t.parent, attributes: { 'http.request.method': 'POST', 'http.route': '/graphql', 'http.response.status_code': 200 } })
+      expect(http).toMatchObject({ scope: '@fastify/otel', name: 'POST /graphql', parentSpanId: t.parent, attributes: { 'http.request.method': 'POST', 'http.route': '/graphql', 'http.response.status_code': 200 } })
       expect(spans.filter((s) => s.kind === 2)).toHaveLength(1)
       const op = spans.find((s) => s.name === 'query Users')!
       expect(op.attributes).toMatchObject({
