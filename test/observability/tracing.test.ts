@@ -98,6 +98,8 @@ describeWith('redis', 'OpenTelemetry tracing', () => {
       const http = spans.find((s) => s.kind === 2)!
       expect(http).toMatchObject({ scope: '@fastify/otel', name: 'POST /graphql', parentSpanId: t.parent, attributes: { 'http.request.method': 'POST', 'http.route': '/graphql', 'http.response.status_code': 200 } })
       expect(spans.filter((s) => s.kind === 2)).toHaveLength(1)
+      // and no other span of @fastify/otel (no `handler - ...` span, none per hook)
+      expect(spans.filter((s) => s.scope === '@fastify/otel')).toHaveLength(1)
       const op = spans.find((s) => s.name === 'query Users')!
       expect(op.attributes).toMatchObject({
         'graphql.operation.type': 'query', 'graphql.operation.name': 'Users', 'graphql.document.hash': sha256(USERS), 'graphql.operation.cost': expect.any(Number)
