@@ -52,7 +52,7 @@ export function recordErrors (ctx: unknown, errors: Array<{ err: unknown, code: 
 
 export function traceGraphql (app: FastifyInstance) {
   const tracer = trace.getTracer('bastion-graphql')
-  app.graphql.addHook('preExecution', (_schema, document, context) => {
+  app.graphql.addHook('preExecution', function startOperationSpan (_schema, document, context) {
     const ctx = context as Traced
     // the operation that executes (src/graphql/compat/mercurius.ts)
     const op = pinnedOperation(ctx).node
@@ -72,7 +72,7 @@ export function traceGraphql (app: FastifyInstance) {
     })
     ctx[SPAN] = span
   })
-  app.graphql.addHook('onResolution', (_execution, context) => {
+  app.graphql.addHook('onResolution', function endOperationSpan (_execution, context) {
     const ctx = context as Traced
     const span = ctx[SPAN]
     if (!span) return
