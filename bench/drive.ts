@@ -1,6 +1,7 @@
 // The load generator, run as its own process so it does not share an event loop with the
 // orchestrator: autocannon against one URL, printing its result as one JSON line.
 import autocannon from 'autocannon'
+import { summary } from './summary.js'
 
 const { url, token, seconds, connections, requests } = JSON.parse(process.argv[2]) as {
   url: string, token: string, seconds: number, connections: number, requests: Array<{ body: string }>
@@ -13,12 +14,4 @@ const result = await autocannon({
   headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
   requests: requests.map((r) => ({ method: 'POST', body: r.body }))
 })
-process.stdout.write(JSON.stringify({
-  rps: result.requests.average,
-  p50: result.latency.p50,
-  p975: result.latency.p97_5,
-  p99: result.latency.p99,
-  errors: result.errors + result.timeouts,
-  non2xx: result.non2xx,
-  total: result.requests.total
-}) + '\n')
+process.stdout.write(JSON.stringify(summary(result)) + '\n')

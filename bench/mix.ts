@@ -3,6 +3,7 @@
 // Prints one JSON line: totals, and per operation the count, p95 and checks that failed.
 // Run as its own process, as bench/drive.ts is.
 import autocannon from 'autocannon'
+import { summary } from './summary.js'
 import { checksFor } from '../k6/lib/checks.js'
 import { DECK_SIZE, buildRequest, operation, pick, type Ctx, type Operation } from '../k6/lib/operations.js'
 
@@ -71,13 +72,7 @@ const p95 = (xs: number[]) => {
   return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.95) - 1)]
 }
 process.stdout.write(JSON.stringify({
-  rps: result.requests.average,
-  p50: result.latency.p50,
-  p975: result.latency.p97_5,
-  p99: result.latency.p99,
-  errors: result.errors + result.timeouts,
-  non2xx: result.non2xx,
-  total: result.requests.total,
+  ...summary(result),
   deck: DECK_SIZE,
   operations: [...stats].map(([name, s]) => ({ name, count: s.count, failed: s.failed, p95: Number(p95(s.latencies).toFixed(1)) }))
 }) + '\n')

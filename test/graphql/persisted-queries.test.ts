@@ -23,20 +23,25 @@ let db: TestDatabase
 beforeAll(async () => { db = await createTestDatabase() })
 afterAll(async () => { await db?.drop() })
 
-describeWith('redis', 'automatic persisted queries shared through Redis', () => {
-  const prefix = `test-apq-${randomBytes(4).toString('hex')}:`
-  let a: App
-  let b: App
+/** two instances sharing Redis under `prefix`, with APQ on: built before the block's tests, closed after */
+function twoInstances (prefix: string, env: Record<string, string> = {}) {
+  const apps = {} as { a: App, b: App }
   beforeAll(async () => {
-    const env = { PERSISTED_QUERIES: 'automatic', REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix, REDIS_COMMAND_TIMEOUT_MS: '1000' }
-    a = await buildTestApp(db.url, env)
-    b = await buildTestApp(db.url, env)
+    const all = { PERSISTED_QUERIES: 'automatic', REDIS_URL: TEST_REDIS_URL!, REDIS_KEY_PREFIX: prefix, REDIS_COMMAND_TIMEOUT_MS: '1000', ...env }
+    apps.a = await buildTestApp(db.url, all)
+    apps.b = await buildTestApp(db.url, all)
   })
   afterAll(async () => {
-    await a?.close()
-    await b?.close()
+    await apps.a?.close()
+    await apps.b?.close()
     await deleteRedisKeys(prefix)
   })
+  return apps
+}
+
+describeWith('redis', 'automatic persisted queries shared through Redis', () => {
+  const prefix = `test-apq-${randomBytes(4).toString('hex')}:`
+  const apps = twoInstances(prefix)
 
   it('follows the APQ protocol: not found, register with the query, then the hash alone works on every instance', async () => {
     const hash = sha256(QUERY)
@@ -44,63 +49,52 @@ describeWith('redis', 'automatic persisted queries shared through Redis', () => 
     // sending the query, where a 400 would turn persisted queries off), 200 under application/json,
     // as Apollo Server answers it
     for (const [accept, status] of [[MODERN_ACCEPT, 404], ['application/json', 200]] as const) {
-      const miss = await send(a, apq(hash), accept)
+      const miss = await send(apps.a, apq(hash), accept)
       expect(miss.status).toBe(status)
       expect(miss.body.errors[0]).toMatchObject({ message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } })
     }
-    expect(await send(a, apq(hash, QUERY))).toEqual({ status: 200, body: { data: DATA } })
-    expect(await send(b, apq(hash))).toEqual({ status: 200, body: { data: DATA } })
+    expect(await send(apps.a, apq(hash, QUERY))).toEqual({ status: 200, body: { data: DATA } })
+    expect(await send(apps.b, apq(hash))).toEqual({ status: 200, body: { data: DATA } })
     // null parameters beside the hash mean the same as absent ones
-    expect(await send(b, { query: null, variables: null, operationName: null, ...apq(hash) })).toEqual({ status: 200, body: { data: DATA } })
+    expect(await send(apps.b, { query: null, variables: null, operationName: null, ...apq(hash) })).toEqual({ status: 200, body: { data: DATA } })
   })
 
   it('stores nothing when the hash is not the query\'s SHA-256', async () => {
     const wrong = sha256('something else')
-    const res = await send(a, apq(wrong, QUERY))
+    const res = await send(apps.a, apq(wrong, QUERY))
     expect(res.status).toBe(400)
     expect(errorsOf(res.body)).toEqual([{ code: 'BAD_USER_INPUT', path: undefined }])
-    expect(errorsOf((await send(b, apq(wrong))).body)).toEqual([{ code: 'PERSISTED_QUERY_NOT_FOUND', path: undefined }])
+    expect(errorsOf((await send(apps.b, apq(wrong))).body)).toEqual([{ code: 'PERSISTED_QUERY_NOT_FOUND', path: undefined }])
   })
 
   it('stores nothing for a document that does not validate', async () => {
     const bad = '{ nope }'
-    expect(errorsOf((await send(a, apq(sha256(bad), bad))).body)).toEqual([{ code: 'GRAPHQL_VALIDATION_FAILED', path: undefined }])
-    expect(errorsOf((await send(b, apq(sha256(bad)))).body)).toEqual([{ code: 'PERSISTED_QUERY_NOT_FOUND', path: undefined }])
+    expect(errorsOf((await send(apps.a, apq(sha256(bad), bad))).body)).toEqual([{ code: 'GRAPHQL_VALIDATION_FAILED', path: undefined }])
+    expect(errorsOf((await send(apps.b, apq(sha256(bad)))).body)).toEqual([{ code: 'PERSISTED_QUERY_NOT_FOUND', path: undefined }])
   })
 
   it('still serves ordinary queries', async () => {
-    expect(await send(a, { query: QUERY })).toEqual({ status: 200, body: { data: DATA } })
+    expect(await send(apps.a, { query: QUERY })).toEqual({ status: 200, body: { data: DATA } })
   })
 })
 
 describeWith('redis', 'automatic persisted queries: the daily registration quota (PERSISTED_QUERIES_MAX_PER_DAY)', () => {
   const prefix = `test-apq-quota-${randomBytes(4).toString('hex')}:`
-  let a: App
-  let b: App
-  beforeAll(async () => {
-    const env = { PERSISTED_QUERIES: 'automatic', PERSISTED_QUERIES_MAX_PER_DAY: '2', REDIS_URL: TEST_REDIS_URL, REDIS_KEY_PREFIX: prefix, REDIS_COMMAND_TIMEOUT_MS: '1000' }
-    a = await buildTestApp(db.url, env)
-    b = await buildTestApp(db.url, env)
-  })
-  afterAll(async () => {
-    await a?.close()
-    await b?.close()
-    await deleteRedisKeys(prefix)
-  })
+  const apps = twoInstances(prefix, { PERSISTED_QUERIES_MAX_PER_DAY: '2' })
 
   it('keeps the day\'s first registrations across instances; past the quota the query runs but is not kept', async () => {
     const docs = ['# one\n{ __typename }', '# two\n{ __typename }', '# three\n{ __typename }']
     const ok = { status: 200, body: { data: { __typename: 'Query' } } }
     // two instances share the quota: one registration on each, then a third
-    expect(await send(a, apq(sha256(docs[0]), docs[0]))).toEqual(ok)
-    expect(await send(b, apq(sha256(docs[1]), docs[1]))).toEqual(ok)
-    expect(await send(a, apq(sha256(docs[2]), docs[2]))).toEqual(ok)
-    expect(await send(b, apq(sha256(docs[0])))).toEqual(ok)
-    expect(await send(a, apq(sha256(docs[1])))).toEqual(ok)
-    expect(errorsOf((await send(b, apq(sha256(docs[2])))).body)).toEqual([{ code: 'PERSISTED_QUERY_NOT_FOUND', path: undefined }])
+    expect(await send(apps.a, apq(sha256(docs[0]), docs[0]))).toEqual(ok)
+    expect(await send(apps.b, apq(sha256(docs[1]), docs[1]))).toEqual(ok)
+    expect(await send(apps.a, apq(sha256(docs[2]), docs[2]))).toEqual(ok)
+    expect(await send(apps.b, apq(sha256(docs[0])))).toEqual(ok)
+    expect(await send(apps.a, apq(sha256(docs[1])))).toEqual(ok)
+    expect(errorsOf((await send(apps.b, apq(sha256(docs[2])))).body)).toEqual([{ code: 'PERSISTED_QUERY_NOT_FOUND', path: undefined }])
     // sending a kept document again refreshes it without counting
-    expect(await send(b, apq(sha256(docs[0]), docs[0]))).toEqual(ok)
-    expect(errorsOf((await send(a, apq(sha256(docs[2])))).body)).toEqual([{ code: 'PERSISTED_QUERY_NOT_FOUND', path: undefined }])
+    expect(await send(apps.b, apq(sha256(docs[0]), docs[0]))).toEqual(ok)
+    expect(errorsOf((await send(apps.a, apq(sha256(docs[2])))).body)).toEqual([{ code: 'PERSISTED_QUERY_NOT_FOUND', path: undefined }])
   })
 })
 
