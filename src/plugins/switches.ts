@@ -74,7 +74,7 @@ export default fp<SwitchesOptions>(async function switchesPlugin (app, { config 
       for (let attempt = 0; ; attempt++) {
         again = false
         try {
-          replace(await readSwitches(redis))
+          replace(await readSwitches(redis, app.graphql.schema))
           if (!again) return
         } catch (err) {
           // fail static: keep what we have; retry briefly (the main client may still be reconnecting)

@@ -1,6 +1,7 @@
 // Switches in Redis: one hash (`<REDIS_KEY_PREFIX>switches`, target -> JSON {reason, by, at}) that
 // survives restarts, and one pub/sub channel that tells every instance to re-read it at once.
 // The command (src/switch-cli.ts) and the tests write through these functions; servers only read.
+import type { GraphQLSchema } from 'graphql'
 import type { Redis } from 'ioredis'
 import { MAX_BY, MAX_REASON, MAX_SWITCHES, parseSwitch, targetProblem, type Switch } from './targets.js'
 
@@ -17,13 +18,16 @@ export class SwitchError extends Error {}
 
 export interface AuditEntry { action: 'disable' | 'enable', target: string, by: string, at: string, reason?: string }
 
-/** every valid switch in Redis (entries this code would not have written are ignored) */
-export async function readSwitches (redis: Redis): Promise<Switch[]> {
+/**
+ * every valid switch in Redis (entries this code would not have written are ignored); a server
+ * passes the schema it serves, so field targets are checked without building the schema again
+ */
+export async function readSwitches (redis: Redis, schema?: GraphQLSchema): Promise<Switch[]> {
   const all = await redis.hgetall(SWITCHES_KEY)
   const out: Switch[] = []
   for (const [target, raw] of Object.entries(all)) {
     if (out.length >= MAX_SWITCHES) break
-    const s = parseSwitch(target, raw)
+    const s = parseSwitch(target, raw, schema)
     if (s) out.push(s)
   }
   return out.sort((a, b) => a.target.localeCompare(b.target))

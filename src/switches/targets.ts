@@ -20,7 +20,7 @@ export interface Switch {
 }
 
 let cachedSchema: GraphQLSchema | undefined
-/** the server's schema (directives included), to check field targets against */
+/** the server's schema (directives included), built from its SDL for the command, which has no server */
 function servedSchema (): GraphQLSchema {
   cachedSchema ??= buildSchema(loadTypeDefs())
   return cachedSchema
