@@ -133,16 +133,14 @@ export function createKeySet (opts: KeySetOptions): KeySet {
     },
     status: () => failure === null ? 'ok' : 'degraded',
     async start () {
-      if (await refresh()) {
-        timer = setInterval(() => { void refresh() }, opts.refreshEveryMs).unref()
-        return
+      if (!(await refresh())) {
+        const cached = opts.cacheFile ? await loadCachedJwks(opts.cacheFile) : undefined
+        if (cached === undefined) {
+          throw new Error(`cannot load the identity provider's keys from ${jwksUrl ?? `${opts.issuer} (OpenID discovery)`}: ${failure}; check JWT_JWKS_URL (or JWT_ISSUER with JWT_OIDC_DISCOVERY) and that the provider is reachable`)
+        }
+        install(cached)
+        opts.log.warn({ file: opts.cacheFile }, 'JWKS: provider unreachable at start-up; using the keys cached by an earlier run (development only)')
       }
-      const cached = opts.cacheFile ? await loadCachedJwks(opts.cacheFile) : undefined
-      if (cached === undefined) {
-        throw new Error(`cannot load the identity provider's keys from ${jwksUrl ?? `${opts.issuer} (OpenID discovery)`}: ${failure}; check JWT_JWKS_URL (or JWT_ISSUER with JWT_OIDC_DISCOVERY) and that the provider is reachable`)
-      }
-      install(cached)
-      opts.log.warn({ file: opts.cacheFile }, 'JWKS: provider unreachable at start-up; using the keys cached by an earlier run (development only)')
       timer = setInterval(() => { void refresh() }, opts.refreshEveryMs).unref()
     },
     stop () { clearInterval(timer) }
