@@ -16,7 +16,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   HPE_HEADER_OVERFLOW: 431
 }
 
-export function clientErrorHandler (securityHeaders: Record<string, string>) {
+export function clientErrorHandler (securityHeaders: Readonly<Record<string, string>>) {
   const headerLines = Object.entries(securityHeaders).map(([name, value]) => `${name}: ${value}\r\n`).join('')
   return function onClientError (this: FastifyInstance, err: Error & { code?: string }, socket: Socket) {
     // the client reset or closed the connection mid-request: nobody to answer (a request that had

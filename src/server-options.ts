@@ -9,7 +9,7 @@ import { clientErrorHandler } from './client-error.js'
 import type { Config } from './config.js'
 import { loggerOptions } from './logger.js'
 import { RequestLogController } from './observability/request-log.js'
-import { API_HELMET, helmetHeaders } from './plugins/security.js'
+import { API_HEADERS } from './plugins/security.js'
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
@@ -47,7 +47,7 @@ export function serverOptions (config: Config, opts: BuildOptions = {}): Fastify
     pluginTimeout: config.embeddedDatabase ? 120_000 : 30_000,
     routerOptions: { ignoreTrailingSlash: true },
     // what Node's HTTP parser refuses (400, 408, 431): headers, request id, log line (src/client-error.ts)
-    clientErrorHandler: clientErrorHandler(helmetHeaders(API_HELMET))
+    clientErrorHandler: clientErrorHandler(API_HEADERS)
   }
 }
 

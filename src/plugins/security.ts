@@ -42,6 +42,9 @@ export function helmetHeaders (options: HelmetOptions): Record<string, string> {
   return Object.fromEntries(Object.entries(res.getHeaders()).map(([name, value]) => [name, String(value)]))
 }
 
+/** helmetHeaders(API_HELMET), computed once: every reply's headers, and those of a malformed request's answer (src/client-error.ts) */
+export const API_HEADERS: Readonly<Record<string, string>> = Object.freeze(helmetHeaders(API_HELMET))
+
 // probes and scrapes come from inside the network, without the proxy's X-Forwarded-Proto
 const NO_REDIRECT = new Set(['/health', '/ready', '/metrics'])
 const HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/
@@ -51,9 +54,8 @@ const ALLOWED_HEADERS = ['content-type', 'authorization', 'x-request-id', 'idemp
 const EXPOSED_HEADERS = ['x-request-id', 'retry-after', 'x-ratelimit-limit', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'x-ratelimit-cost', 'x-ratelimit-points-limit', 'x-ratelimit-points-remaining']
 
 export default fp<SecurityOptions>(async function securityPlugin (app, { config }) {
-  const headers = helmetHeaders(API_HELMET)
   app.addHook('onRequest', function securityHeaders (_request, reply, done) {
-    reply.headers(headers)
+    reply.headers(API_HEADERS)
     done()
   })
 
