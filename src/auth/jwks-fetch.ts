@@ -24,16 +24,35 @@ export async function fetchJson (url: string, timeoutMs: number): Promise<unknow
   }
   let text: string
   try {
-    text = await res.text()
+    text = await boundedText(res, MAX_BYTES)
   } catch (err) {
+    if ((err as Error).message.startsWith('response larger')) throw err
     throw new Error((err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : 'response cut short')
   }
-  if (text.length > MAX_BYTES) throw new Error(`response larger than ${MAX_BYTES} bytes`)
   try {
     return JSON.parse(text) as unknown
   } catch {
     throw new Error('response is not JSON')
   }
+}
+
+/**
+ * The body as text, refused once it passes `max` bytes: a chunked answer has no Content-Length to
+ * check first, and res.text() would read it all into memory before any size check.
+ */
+async function boundedText (res: Response, max: number): Promise<string> {
+  if (!res.body) return ''
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for await (const chunk of res.body) {
+    size += chunk.byteLength
+    if (size > max) {
+      await res.body.cancel().catch(() => {})
+      throw new Error(`response larger than ${max} bytes`)
+    }
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks).toString('utf8')
 }
 
 /** `jwks_uri` of `<issuer>/.well-known/openid-configuration`, whose `issuer` must be ours (OpenID Connect Discovery 4.3). */
