@@ -9,8 +9,9 @@ import type { Caller } from '../graphql/context.js'
 
 export const MAX_AGE_MS = 60_000
 const MAX_ENTRIES = 10_000
-// tokens are bounded by the request header limit; this caps the memory the keys may hold
-const MAX_TOKEN_CHARS = 16 * 1024 * 1024
+// each token is at most 8,192 characters (src/plugins/authentication.ts); this caps what all the
+// keys together may hold
+const MAX_KEY_CHARS = 16 * 1024 * 1024
 
 export interface VerifiedCache {
   get (token: string): Caller | undefined
@@ -21,7 +22,7 @@ export interface VerifiedCache {
 export function verifiedCache (maxAgeMs = MAX_AGE_MS): VerifiedCache {
   const cache = new LRUCache<string, Caller>({
     max: MAX_ENTRIES,
-    maxSize: MAX_TOKEN_CHARS,
+    maxSize: MAX_KEY_CHARS,
     sizeCalculation: (_caller, token) => Math.max(1, token.length),
     ttl: maxAgeMs
   })
@@ -31,7 +32,7 @@ export function verifiedCache (maxAgeMs = MAX_AGE_MS): VerifiedCache {
       // shared by every request presenting the token: nobody may change it
       const frozen = Object.freeze({ ...caller, roles: Object.freeze([...caller.roles]) })
       const ttl = Math.min(maxAgeMs, (payload.exp as number) * 1000 - Date.now())
-      if (ttl > 0 && token.length <= MAX_TOKEN_CHARS) cache.set(token, frozen, { ttl })
+      if (ttl > 0) cache.set(token, frozen, { ttl })
       return frozen
     }
   }
