@@ -50,8 +50,9 @@ export function createWriteLog ({ redis, breaker, maxCallers = 100_000, onRecord
   recorder?.on('error', () => {})
   const connected = recorder?.connect().catch(() => {})
   const pending = new Map<string, Lsn>()
-  const retry = setInterval(() => { if (pending.size > 0 && !breaker.isOpen()) void flush() }, 1000)
-  retry.unref()
+  // only a Redis record can fail and wait in pending: without Redis there is nothing to retry
+  const retry = recorder && setInterval(() => { if (pending.size > 0 && !breaker.isOpen()) void flush() }, 1000)
+  retry?.unref()
 
   async function send (key: string, lsn: Lsn) {
     try {
@@ -72,7 +73,7 @@ export function createWriteLog ({ redis, breaker, maxCallers = 100_000, onRecord
       const mine = local.get(key) ?? null
       if (!redis) return mine
       // a record of ours that Redis has not taken yet: other instances cannot know it either
-      if (pending.size > 0 && pending.has(key)) return 'unknown'
+      if (pending.has(key)) return 'unknown'
       const shared = await breaker.run(async (r) => ({ lsn: parseLsn(await r.get(key)) }), () => null)
       return shared === null ? 'unknown' : maxLsn(mine, shared.lsn)
     },

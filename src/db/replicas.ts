@@ -25,7 +25,7 @@ export interface Replica {
   /** answered the last check */
   reachable: boolean
   lagMs: number
-  /** replayed at least up to here (last check) */
+  /** replayed at least up to here (last check): a read needing no more skips its own check (src/db/routing.ts) */
   lsn: Lsn | null
   /** reachable and within REPLICA_MAX_LAG_MS */
   healthy: boolean

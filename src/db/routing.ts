@@ -3,9 +3,10 @@
 // session (AsyncLocalStorage): a mutation runs every statement on the primary; a query reads
 // from the next healthy replica, on the primary when none is, and, when the caller has written
 // (read-your-writes, src/db/read-your-writes.ts) or a cache reload needs a floor
-// (src/cache/two-level.ts), on a replica only after checking, on the same connection, that it has
-// replayed that far. A read that fails on a replica (gone, recovery conflict) is retried once
-// on the primary. Outside a request (readiness, scripts, cleanup) the primary serves.
+// (src/cache/two-level.ts), on a replica that has replayed that far: known from the monitor's last
+// check, else checked on the same connection before the read. A read that fails on a replica
+// (gone, recovery conflict) is retried once on the primary. Outside a request (readiness, scripts,
+// cleanup) the primary serves.
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { QueryResult, QueryResultRow } from 'pg'
 import type { Database, Queryable } from './database.js'
@@ -87,7 +88,8 @@ export function createRouter ({ primary, replicas, writes, onRoute }: RouterOpti
     const replica = floor === 'unknown' ? null : replicas.next()
     if (!replica) return onPrimary<R>(PRIMARY_READ, name, text, values)
     try {
-      const result = floor === null
+      // the monitor's last check (src/db/replicas.ts) already saw it replayed that far: no check needed
+      const result = reached(replica.lsn, floor)
         ? await replica.db.query<R>(name, text, values)
         : await replica.db.session(async (c: Queryable) => {
           const { rows } = await c.query<{ recovery: boolean, lsn: string | null }>('replica_replayed', REPLAYED)
