@@ -31,12 +31,12 @@ function documentHash (document: DocumentNode): string {
   return hash
 }
 
-/** called by the error formatter with each error it sends, and whether execution ran */
 function setCost (span: Span, ctx: Traced) {
   if (typeof ctx.cost?.complexity === 'number') span.setAttribute('graphql.operation.cost', ctx.cost.complexity)
   if (typeof ctx.cost?.depth === 'number') span.setAttribute('graphql.operation.depth', ctx.cost.depth)
 }
 
+/** called by the error formatter with each error it sends, and whether execution ran */
 export function recordErrors (ctx: unknown, errors: Array<{ err: unknown, code: string, known: boolean }>, executed: boolean) {
   const span = operationSpan(ctx)
   if (!span) return
