@@ -55,9 +55,7 @@ export function traceGraphql (app: FastifyInstance) {
   app.graphql.addHook('preExecution', function startOperationSpan (_schema, document, context) {
     const ctx = context as Traced
     // the operation that executes (src/graphql/compat/mercurius.ts)
-    const op = pinnedOperation(ctx).node
-    const type = op.operation
-    const opName = op.name?.value
+    const { type, name: opName } = pinnedOperation(ctx)
     const span = tracer.startSpan(opName ? `${type} ${opName}` : type)
     if (!span.isRecording()) {
       // the active context without its (non-recording) span, for the root resolvers
