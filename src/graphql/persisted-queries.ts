@@ -116,6 +116,7 @@ export function loadTrustedDocuments (file: string): Map<string, string> {
 }
 
 export function trustedDocumentsOnly (documents: Map<string, string>) {
+  const find = async (hash: string) => documents.get(hash)
   return {
     ...messages,
     isPersistedQuery: () => true,
@@ -127,7 +128,7 @@ export function trustedDocumentsOnly (documents: Map<string, string>) {
       const text = sha256(body.query)
       return documents.has(text) ? text : false
     },
-    getQueryFromHash: async (hash: string) => documents.get(hash),
-    find: async (hash: string) => documents.get(hash)
+    getQueryFromHash: find,
+    find
   }
 }

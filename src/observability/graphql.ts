@@ -32,11 +32,11 @@ export function observeGraphql (app: FastifyInstance, opts: GraphqlObservability
   const describe = operationDescriber(boundedNames(opts.operationNamesMax))
   const m = app.metrics
 
-  app.graphql.addHook('preExecution', function startOperationMetrics (_schema, document, context, variables) {
+  app.graphql.addHook('preExecution', function startOperationMetrics (_schema, _document, context, variables) {
     const ctx = context as MercuriusContext & Observed
     const request = ctx.reply.request
-    // the document holds only the operation that executes (src/graphql/compat/mercurius.ts)
-    const op = describe(document, pinnedOperation(ctx).name)
+    // the operation that executes (src/graphql/compat/mercurius.ts)
+    const op = describe(pinnedOperation(ctx).node)
     ctx.operation = op
     ctx.operationStarted = performance.now()
     ctx.operationVariables = variables

@@ -1,11 +1,12 @@
-// Which GraphQL operation a request runs, worked out once per distinct document (Mercurius keeps
-// parsed documents in an LRU, so the same query string yields the same DocumentNode object) and
-// kept in a WeakMap that lets a document go when Mercurius drops it.
-import { getOperationAST, type DocumentNode } from 'graphql'
+// How the GraphQL operation a request runs is named in logs and metrics, worked out once per
+// operation node: pinOperation (src/graphql/compat/mercurius.ts) has already picked it, once per
+// distinct document and name (Mercurius reuses the parsed document from its LRU, so the node is
+// the same object), and a WeakMap lets it go when Mercurius drops the document.
+import type { OperationDefinitionNode } from 'graphql'
 import { bounded } from '../http-errors.js'
 
 export interface OperationInfo {
-  /** query, mutation or subscription (unknown when the document names no such operation) */
+  /** query, mutation or subscription */
   type: string
   /** the name as written (cut after 100 characters), for logs and error reports; undefined for an anonymous operation */
   name: string | undefined
@@ -29,21 +30,14 @@ export function boundedNames (max: number) {
 }
 
 export function operationDescriber (label: (name: string | undefined) => string) {
-  const cache = new WeakMap<DocumentNode, Map<string, OperationInfo>>()
-  return function describe (document: DocumentNode, operationName: string | undefined): OperationInfo {
-    let byName = cache.get(document)
-    if (!byName) {
-      byName = new Map()
-      cache.set(document, byName)
-    }
-    const key = operationName ?? ''
-    let info = byName.get(key)
+  const cache = new WeakMap<OperationDefinitionNode, OperationInfo>()
+  return function describe (operation: OperationDefinitionNode): OperationInfo {
+    let info = cache.get(operation)
     if (!info) {
-      const op = getOperationAST(document, operationName)
       // a name in the document is as long as the client wrote it: bounded for logs and labels
-      const name = bounded(op?.name?.value)
-      info = { type: op?.operation ?? 'unknown', name, label: label(name) }
-      byName.set(key, info)
+      const name = bounded(operation.name?.value)
+      info = { type: operation.operation, name, label: label(name) }
+      cache.set(operation, info)
     }
     return info
   }

@@ -31,12 +31,12 @@ function documentHash (document: DocumentNode): string {
   return hash
 }
 
-/** called by the error formatter with each error it sends, and whether execution ran */
 function setCost (span: Span, ctx: Traced) {
   if (typeof ctx.cost?.complexity === 'number') span.setAttribute('graphql.operation.cost', ctx.cost.complexity)
   if (typeof ctx.cost?.depth === 'number') span.setAttribute('graphql.operation.depth', ctx.cost.depth)
 }
 
+/** called by the error formatter with each error it sends, and whether execution ran */
 export function recordErrors (ctx: unknown, errors: Array<{ err: unknown, code: string, known: boolean }>, executed: boolean) {
   const span = operationSpan(ctx)
   if (!span) return
@@ -55,9 +55,7 @@ export function traceGraphql (app: FastifyInstance) {
   app.graphql.addHook('preExecution', function startOperationSpan (_schema, document, context) {
     const ctx = context as Traced
     // the operation that executes (src/graphql/compat/mercurius.ts)
-    const op = pinnedOperation(ctx).node
-    const type = op.operation
-    const opName = op.name?.value
+    const { type, name: opName } = pinnedOperation(ctx)
     const span = tracer.startSpan(opName ? `${type} ${opName}` : type)
     if (!span.isRecording()) {
       // the active context without its (non-recording) span, for the root resolvers
