@@ -84,6 +84,20 @@ export function useTestApp (env: Record<string, string | undefined> = {}, build 
   return state
 }
 
+/**
+ * A pg client on the file's database (from useTestApp), for tests that read or lock rows behind the
+ * app's back. Call it after useTestApp: after-hooks run in reverse, so it ends before the drop.
+ */
+export function useTestSql (t: { readonly db: TestDatabase }): { readonly sql: pg.Client } {
+  const state = {} as { sql: pg.Client }
+  beforeAll(async () => {
+    state.sql = new pg.Client({ connectionString: t.db.url })
+    await state.sql.connect()
+  })
+  afterAll(async () => { await state.sql?.end() })
+  return state
+}
+
 export function token (sub: string, roles: string[] = [], expiresInSeconds = 3600): string {
   return signToken({ JWT_SECRET, JWT_ISSUER: undefined, JWT_AUDIENCE: undefined }, { sub, roles, expiresInSeconds })
 }

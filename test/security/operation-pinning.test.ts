@@ -2,23 +2,16 @@
 // transport form, even after the same document text ran with another operationName. Mercurius
 // 16.10.1 with graphql-jit ran the first compiled operation for every later name: these are the
 // consequences found by an adversarial probe, each now a regression test.
-import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { errorsOf, gql, token, useTestApp } from '../helpers/app.js'
+import { describe, expect, it } from 'vitest'
+import { errorsOf, gql, token, useTestApp, useTestSql } from '../helpers/app.js'
 import { codes, FORMS, send } from './forms.js'
 
 const t = useTestApp({ MAX_BATCH: '5', PERSISTED_QUERIES: 'automatic' })
-let sql: pg.Client
-beforeAll(async () => {
-  sql = new pg.Client({ connectionString: t.db.url })
-  await sql.connect()
-})
-// after hooks run in reverse: this one before useTestApp's drop
-afterAll(async () => { await sql?.end() })
+const client = useTestSql(t)
 
 // a batch answers 200 with each operation's own result
 const refused = (form: string) => form === 'batch' ? 200 : 400
-const postsBy = async (author: string) => Number((await sql.query('SELECT count(*) FROM posts WHERE author_id = $1', [author])).rows[0].count)
+const postsBy = async (author: string) => Number((await client.sql.query('SELECT count(*) FROM posts WHERE author_id = $1', [author])).rows[0].count)
 
 describe.each(FORMS)('%s', (form) => {
   // a distinct document text per form, so one form's cached state never helps another's
