@@ -68,18 +68,33 @@ export async function buildTestApp (databaseUrl: string, env: Record<string, str
 
 /**
  * A real app on a database of its own for one file's tests: built before them, closed and dropped
- * after. Read `.app` (and `.db`) inside the tests, once beforeAll has run.
+ * after. Read `.app` (and `.db`) inside the tests, once beforeAll has run. `build` is how the app
+ * is built (test/security/helpers.ts builds one whose log lines the tests read).
  */
-export function useTestApp (env: Record<string, string | undefined> = {}): { readonly app: App, readonly db: TestDatabase } {
+export function useTestApp (env: Record<string, string | undefined> = {}, build = buildTestApp): { readonly app: App, readonly db: TestDatabase } {
   const state = {} as { app: App, db: TestDatabase }
   beforeAll(async () => {
     state.db = await createTestDatabase()
-    state.app = await buildTestApp(state.db.url, env)
+    state.app = await build(state.db.url, env)
   })
   afterAll(async () => {
     await state.app?.close()
     await state.db?.drop()
   })
+  return state
+}
+
+/**
+ * A pg client on the file's database (from useTestApp), for tests that read or lock rows behind the
+ * app's back. Call it after useTestApp: after-hooks run in reverse, so it ends before the drop.
+ */
+export function useTestSql (t: { readonly db: TestDatabase }): { readonly sql: pg.Client } {
+  const state = {} as { sql: pg.Client }
+  beforeAll(async () => {
+    state.sql = new pg.Client({ connectionString: t.db.url })
+    await state.sql.connect()
+  })
+  afterAll(async () => { await state.sql?.end() })
   return state
 }
 

@@ -162,18 +162,25 @@ function pgBin (): string {
   return join('/usr/lib/postgresql', versions.sort((a, b) => Number(b) - Number(a))[0], 'bin')
 }
 
+/**
+ * Runs the server binaries (initdb, pg_ctl, pg_basebackup) on clusters under `dir`. initdb refuses
+ * to run as root: as root, `dir` is given to the postgres user and the binaries run as it.
+ */
+export async function postgresRunner (dir: string): Promise<(cmd: string, args: string[]) => Promise<{ stdout: string, stderr: string }>> {
+  const asPostgres = process.getuid?.() === 0
+  if (asPostgres) chownSync(dir, Number((await run('id', ['-u', 'postgres'])).stdout.trim()), Number((await run('id', ['-g', 'postgres'])).stdout.trim()))
+  const bin = pgBin()
+  return (cmd, args) => asPostgres
+    ? run('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args])
+    : run(join(bin, cmd), args)
+}
+
 /** A PostgreSQL cluster of the test's own (initdb, trust auth, user postgres) on a free port. */
 export async function startPostgres (): Promise<PrivatePostgres> {
   const dir = mkdtempSync(join(tmpdir(), 'bastion-pg-'))
   const data = join(dir, 'data')
   const port = await freePort()
-  // initdb refuses to run as root: run the cluster as the postgres user then.
-  const asPostgres = process.getuid?.() === 0
-  if (asPostgres) chownSync(dir, Number((await run('id', ['-u', 'postgres'])).stdout.trim()), Number((await run('id', ['-g', 'postgres'])).stdout.trim()))
-  const bin = pgBin()
-  const pgRun = (cmd: string, args: string[]) => asPostgres
-    ? run('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args])
-    : run(join(bin, cmd), args)
+  const pgRun = await postgresRunner(dir)
   await pgRun('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8'])
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c shared_buffers=16MB`
   const start = async () => { await pgRun('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', 'start']) }

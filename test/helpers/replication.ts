@@ -1,21 +1,11 @@
 // A private primary and a streaming replica (initdb, pg_basebackup -R) on free ports, statements
 // logged on both (log_statement=all) so a test counts where its reads ran, and a TCP proxy that a
 // test can point at another server: the primary endpoint of a failover (HAProxy, a -rw service).
-import { execFile } from 'node:child_process'
-import { chownSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { promisify } from 'node:util'
 import pg from 'pg'
-import { freePort } from './faults.js'
-
-const run = promisify(execFile)
-
-function pgBin (): string {
-  const versions = readdirSync('/usr/lib/postgresql').filter((v) => existsSync(join('/usr/lib/postgresql', v, 'bin', 'initdb')))
-  if (versions.length === 0) throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql (apt install postgresql)')
-  return join('/usr/lib/postgresql', versions.sort((a, b) => Number(b) - Number(a))[0], 'bin')
-}
+import { freePort, postgresRunner } from './faults.js'
 
 export interface Server {
   url: string
@@ -36,12 +26,7 @@ export interface Replication { primary: Server, replica: Server, close (): Promi
 
 export async function startReplication (): Promise<Replication> {
   const dir = mkdtempSync(join(tmpdir(), 'bastion-repl-'))
-  const asPostgres = process.getuid?.() === 0
-  if (asPostgres) chownSync(dir, Number((await run('id', ['-u', 'postgres'])).stdout.trim()), Number((await run('id', ['-g', 'postgres'])).stdout.trim()))
-  const bin = pgBin()
-  const pgRun = (cmd: string, args: string[]) => asPostgres
-    ? run('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args])
-    : run(join(bin, cmd), args)
+  const pgRun = await postgresRunner(dir)
 
   function server (name: string, port: number): Server {
     const data = join(dir, name)

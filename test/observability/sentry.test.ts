@@ -2,21 +2,16 @@
 // `npm start` does) sends to a local HTTP server standing in for Sentry, which records every
 // envelope. The unexpected error is real too: the database's posts table was renamed under the
 // server, so the posts resolver fails with an error no code describes.
-import { createServer, type Server } from 'node:http'
-import { once } from 'node:events'
-import { gunzipSync } from 'node:zlib'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import pg from 'pg'
 import { createTestDatabase, JWT_SECRET, token, type TestDatabase } from '../helpers/app.js'
 import { startServer, type ServerProcess } from '../helpers/child.js'
+import { startSentryRecorder, type SentryRecorder } from './sentry-recorder.js'
 
 interface SentryEvent { event_id: string, tags?: Record<string, string>, user?: { id?: string }, exception?: { values: Array<{ type: string }> }, request?: { headers?: Record<string, string>, data?: unknown } }
 
 let db: TestDatabase
-let recorder: Server
-let dsn: string
-const envelopes: string[] = []
-const events: SentryEvent[] = []
+let recorder: SentryRecorder<SentryEvent>
 
 // renames a table: needs a database of its own (the embedded one is shared by the whole run)
 describe('Sentry', () => {
@@ -26,24 +21,7 @@ describe('Sentry', () => {
     await client.connect()
     await client.query('ALTER TABLE posts RENAME TO posts_renamed')
     await client.end()
-    recorder = createServer((req, res) => {
-      const chunks: Buffer[] = []
-      req.on('data', (c: Buffer) => chunks.push(c))
-      req.on('end', () => {
-        const body = Buffer.concat(chunks)
-        const text = (req.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body).toString()
-        envelopes.push(text)
-        // envelope: a header line, then (item header, payload) pairs
-        const lines = text.split('\n').filter(Boolean)
-        for (let i = 1; i + 1 < lines.length; i += 2) {
-          if ((JSON.parse(lines[i]) as { type?: string }).type === 'event') events.push(JSON.parse(lines[i + 1]) as SentryEvent)
-        }
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
-      })
-    })
-    recorder.listen(0, '127.0.0.1')
-    await once(recorder, 'listening')
-    dsn = `http://publickey@127.0.0.1:${(recorder.address() as { port: number }).port}/1`
+    recorder = await startSentryRecorder<SentryEvent>()
   })
   afterAll(async () => {
     recorder?.close()
@@ -74,21 +52,21 @@ describe('Sentry', () => {
   // each test starts the real server (tsx compiles it): seconds, more on a busy machine
 
   it('sends one event per unexpected error, tagged with request id, operation and subject; none for BAD_USER_INPUT', async () => {
-    const server = await startServer(env({ SENTRY_DSN: dsn }))
+    const server = await startServer(env({ SENTRY_DSN: recorder.dsn }))
     try {
       const jwt = token('7')
       expect(await post(server, FAILING, 'sentry-unexpected-1', jwt)).toEqual({ status: 200, errors: [{ code: 'INTERNAL_SERVER_ERROR', path: ['posts'] }] })
       expect(await post(server, '{ users(limit: 1000) { id } }', 'sentry-bad-input')).toEqual({ status: 200, errors: [{ code: 'BAD_USER_INPUT', path: ['users'] }] })
       // a second unexpected error after the BAD_USER_INPUT: once it has arrived, anything sent for the one before would have too
       await post(server, FAILING, 'sentry-unexpected-2')
-      await until('the second event', () => events.some((e) => e.tags?.request_id === 'sentry-unexpected-2'))
-      expect(events.map((e) => e.tags?.request_id).sort()).toEqual(['sentry-unexpected-1', 'sentry-unexpected-2'])
-      const first = events.find((e) => e.tags?.request_id === 'sentry-unexpected-1')!
+      await until('the second event', () => recorder.events.some((e) => e.tags?.request_id === 'sentry-unexpected-2'))
+      expect(recorder.events.map((e) => e.tags?.request_id).sort()).toEqual(['sentry-unexpected-1', 'sentry-unexpected-2'])
+      const first = recorder.events.find((e) => e.tags?.request_id === 'sentry-unexpected-1')!
       expect(first.tags).toMatchObject({ request_id: 'sentry-unexpected-1', operation_name: 'FailingPosts', operation_type: 'query', subject: '7' })
       expect(first.user).toEqual({ id: '7' })
       expect(first.exception?.values.length).toBeGreaterThanOrEqual(1)
       // the credential never leaves the process
-      expect(envelopes.join('\n')).not.toContain(jwt)
+      expect(recorder.envelopes.join('\n')).not.toContain(jwt)
     } finally {
       server.child.kill('SIGTERM')
       await server.exited
@@ -96,14 +74,14 @@ describe('Sentry', () => {
   }, 90_000)
 
   it('sends nothing without SENTRY_DSN', async () => {
-    const before = envelopes.length
+    const before = recorder.envelopes.length
     const server = await startServer(env({}))
     try {
       expect(await post(server, FAILING, 'no-dsn-1')).toEqual({ status: 200, errors: [{ code: 'INTERNAL_SERVER_ERROR', path: ['posts'] }] })
       // the server logged the error (so it was unexpected); give a send the time it took above
       await until('the error log line', () => server.logs.some((l) => l.msg === 'unexpected error' && l.reqId === 'no-dsn-1'))
       await new Promise((resolve) => setTimeout(resolve, 1000))
-      expect(envelopes.length).toBe(before)
+      expect(recorder.envelopes.length).toBe(before)
     } finally {
       server.child.kill('SIGTERM')
       await server.exited

@@ -5,8 +5,6 @@
 // unexpected error reaches both the operation span and Sentry with that trace id. The posts
 // table is renamed under the server, so the posts resolver fails with an error no code describes.
 import { randomBytes } from 'node:crypto'
-import { createServer, type Server } from 'node:http'
-import { once } from 'node:events'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { inject } from 'vitest'
 import pg from 'pg'
@@ -16,12 +14,11 @@ import { startServer, type ServerProcess } from '../helpers/child.js'
 import { waitUntil } from '../helpers/faults.js'
 import { deleteRedisKeys, describeWith, TEST_REDIS_URL } from '../helpers/services.js'
 import { startReceiver, type ReceivedSpan, type Receiver } from './otlp-receiver.js'
+import { startSentryRecorder, type SentryRecorder } from './sentry-recorder.js'
 
 let db: TestDatabase
 let receiver: Receiver
-let sentry: Server
-let dsn: string
-const sentryEvents: Array<{ tags?: Record<string, string>, contexts?: { trace?: { trace_id?: string } } }> = []
+let sentry: SentryRecorder<{ tags?: Record<string, string> }>
 const prefix = `test-otel-${randomBytes(4).toString('hex')}:`
 const USERS = 'query Users { users(limit: 2) { id name } }'
 const FAILING = 'query FailingPosts { posts(limit: 1) { id } }'
@@ -62,20 +59,7 @@ describeWith('redis', 'OpenTelemetry tracing', () => {
     await client.query('ALTER TABLE posts RENAME TO posts_renamed')
     await client.end()
     receiver = await startReceiver()
-    sentry = createServer((req, res) => {
-      const chunks: Buffer[] = []
-      req.on('data', (c: Buffer) => chunks.push(c))
-      req.on('end', () => {
-        const lines = Buffer.concat(chunks).toString().split('\n').filter(Boolean)
-        for (let i = 1; i + 1 < lines.length; i += 2) {
-          if ((JSON.parse(lines[i]) as { type?: string }).type === 'event') sentryEvents.push(JSON.parse(lines[i + 1]) as never)
-        }
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{}')
-      })
-    })
-    sentry.listen(0, '127.0.0.1')
-    await once(sentry, 'listening')
-    dsn = `http://publickey@127.0.0.1:${(sentry.address() as { port: number }).port}/1`
+    sentry = await startSentryRecorder()
   })
   afterAll(async () => {
     await receiver?.close()
@@ -85,7 +69,7 @@ describeWith('redis', 'OpenTelemetry tracing', () => {
   })
 
   it('one request: HTTP, GraphQL operation, PostgreSQL and Redis spans under the incoming trace id; logs and Sentry carry it', async () => {
-    const server = await startServer(env({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_SERVICE_NAME: 'bastion-test', SENTRY_DSN: dsn }), START_MS)
+    const server = await startServer(env({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_SERVICE_NAME: 'bastion-test', SENTRY_DSN: sentry.dsn }), START_MS)
     try {
       const t = traceparent()
       const res = await post(server, USERS, { traceparent: t.header(t.traceId, t.parent), 'x-request-id': 'traced-1' })
@@ -117,12 +101,12 @@ describeWith('redis', 'OpenTelemetry tracing', () => {
       const t2 = traceparent()
       expect(await post(server, FAILING, { traceparent: t2.header(t2.traceId, t2.parent), 'x-request-id': 'traced-2' }))
         .toEqual({ status: 200, data: null, errors: [{ code: 'INTERNAL_SERVER_ERROR', path: ['posts'] }] })
-      await waitUntil(() => receiver.spans.some((s) => s.traceId === t2.traceId && s.name === 'query FailingPosts') && sentryEvents.some((e) => e.tags?.request_id === 'traced-2'), 20_000)
+      await waitUntil(() => receiver.spans.some((s) => s.traceId === t2.traceId && s.name === 'query FailingPosts') && sentry.events.some((e) => e.tags?.request_id === 'traced-2'), 20_000)
       const failing = receiver.spans.find((s) => s.traceId === t2.traceId && s.name === 'query FailingPosts')!
       expect(failing.status?.code).toBe(2)
       expect(failing.events.map((e) => e.name)).toContain('exception')
       expect(failing.attributes['graphql.error.codes']).toEqual(['INTERNAL_SERVER_ERROR'])
-      const event = sentryEvents.find((e) => e.tags?.request_id === 'traced-2')!
+      const event = sentry.events.find((e) => e.tags?.request_id === 'traced-2')!
       expect(event.tags?.trace_id).toBe(t2.traceId)
       expect(server.logs.find((l) => l.reqId === 'traced-2' && l.msg === 'unexpected error')).toMatchObject({ trace_id: t2.traceId })
     } finally {

@@ -1,36 +1,23 @@
 // Idempotency-Key on createUser and createPost: a retry returns the first result and writes
 // nothing, another payload under the same key is refused, concurrent retries write once, keys are
 // per caller, a failed attempt stores nothing, and expired keys are cleaned up.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import pg from 'pg'
-import type { App } from '../../src/app.js'
-import { buildTestApp, createTestDatabase, errorsOf, gql, token, type TestDatabase } from '../helpers/app.js'
+import { errorsOf, gql, token, useTestApp, useTestSql } from '../helpers/app.js'
 import { report } from '../helpers/faults.js'
 
-let db: TestDatabase
-let app: App
-let sql: pg.Client
 const ada = token('1')
 const alan = token('2')
 const admin = token('1', ['admin'])
 
-beforeAll(async () => {
-  db = await createTestDatabase()
-  app = await buildTestApp(db.url, { RATE_LIMIT_MAX: '0', RATE_LIMIT_POINTS: '0' })
-  sql = new pg.Client({ connectionString: db.url })
-  await sql.connect()
-})
-afterAll(async () => {
-  await sql?.end()
-  await app?.close()
-  await db?.drop()
-})
+const t = useTestApp({ RATE_LIMIT_MAX: '0', RATE_LIMIT_POINTS: '0' })
+const direct = useTestSql(t)
 
 const CREATE_POST = 'mutation ($title: String!) { createPost(input: { title: $title, body: "b" }) { id title author { id } } }'
 const CREATE_USER = 'mutation ($email: String!) { createUser(input: { name: "Grace", email: $email }) { id name email } }'
-const count = async (table: string) => Number((await sql.query(`SELECT count(*) FROM ${table}`)).rows[0].count)
+const count = async (table: string) => Number((await direct.sql.query(`SELECT count(*) FROM ${table}`)).rows[0].count)
 const post = (key: string | undefined, title: string, tok = ada) =>
-  gql(app, CREATE_POST, { token: tok, variables: { title }, headers: key === undefined ? {} : { 'idempotency-key': key } })
+  gql(t.app, CREATE_POST, { token: tok, variables: { title }, headers: key === undefined ? {} : { 'idempotency-key': key } })
 
 it('returns the first result on a retry and writes nothing', async () => {
   const before = await count('posts')
@@ -41,7 +28,7 @@ it('returns the first result on a retry and writes nothing', async () => {
   expect(retry.headers['idempotent-replayed']).toBe('true')
   expect(first.headers['idempotent-replayed']).toBeUndefined()
   // the same payload written another way (an alias, inline arguments) is the same request
-  const aliased = await gql(app, 'mutation { again: createPost(input: { body: "b", title: "once" }) { id } }', { token: ada, headers: { 'idempotency-key': 'key-1' } })
+  const aliased = await gql(t.app, 'mutation { again: createPost(input: { body: "b", title: "once" }) { id } }', { token: ada, headers: { 'idempotency-key': 'key-1' } })
   expect(aliased.body).toEqual({ data: { again: { id: first.body.data.createPost.id } } })
   expect(await count('posts')).toBe(before + 1)
 })
@@ -54,7 +41,7 @@ it('refuses the same key with a different payload, writing nothing', async () =>
   expect(other.body.data).toBeNull()
   expect(errorsOf(other.body)).toEqual([{ code: 'IDEMPOTENCY_KEY_CONFLICT', path: ['createPost'] }])
   // another operation under the key is another payload too
-  const user = await gql(app, CREATE_USER, { token: admin, variables: { email: 'k2@example.com' }, headers: { 'idempotency-key': 'key-2' } })
+  const user = await gql(t.app, CREATE_USER, { token: admin, variables: { email: 'k2@example.com' }, headers: { 'idempotency-key': 'key-2' } })
   expect(errorsOf(user.body)).toEqual([{ code: 'IDEMPOTENCY_KEY_CONFLICT', path: ['createUser'] }])
   expect(await count('posts')).toBe(before)
 })
@@ -84,12 +71,12 @@ describe('concurrent retries', () => {
 it('stores nothing for a failed attempt, so the key can be used again', async () => {
   const keysBefore = await count('idempotency_keys')
   // user1@example.com exists: the insert fails, the transaction (with the key) rolls back
-  const failed = await gql(app, CREATE_USER, { token: admin, variables: { email: 'user1@example.com' }, headers: { 'idempotency-key': 'key-3' } })
+  const failed = await gql(t.app, CREATE_USER, { token: admin, variables: { email: 'user1@example.com' }, headers: { 'idempotency-key': 'key-3' } })
   expect(errorsOf(failed.body)).toEqual([{ code: 'BAD_USER_INPUT', path: ['createUser'] }])
   expect(await count('idempotency_keys')).toBe(keysBefore)
-  const fixed = await gql(app, CREATE_USER, { token: admin, variables: { email: 'grace@example.com' }, headers: { 'idempotency-key': 'key-3' } })
+  const fixed = await gql(t.app, CREATE_USER, { token: admin, variables: { email: 'grace@example.com' }, headers: { 'idempotency-key': 'key-3' } })
   expect(fixed.body.data.createUser).toEqual({ id: expect.any(String), name: 'Grace', email: 'grace@example.com' })
-  const retry = await gql(app, CREATE_USER, { token: admin, variables: { email: 'grace@example.com' }, headers: { 'idempotency-key': 'key-3' } })
+  const retry = await gql(t.app, CREATE_USER, { token: admin, variables: { email: 'grace@example.com' }, headers: { 'idempotency-key': 'key-3' } })
   expect(retry.body).toEqual(fixed.body)
   expect(await count('idempotency_keys')).toBe(keysBefore + 1)
 })
@@ -97,7 +84,7 @@ it('stores nothing for a failed attempt, so the key can be used again', async ()
 it('refuses a malformed key before writing', async () => {
   const before = await count('posts')
   for (const key of ['', 'x'.repeat(256), 'caf\u00e9']) {
-    const res = await gql(app, CREATE_POST, { token: ada, variables: { title: 't' }, headers: { 'idempotency-key': key } })
+    const res = await gql(t.app, CREATE_POST, { token: ada, variables: { title: 't' }, headers: { 'idempotency-key': key } })
     expect(errorsOf(res.body)).toEqual([{ code: 'BAD_USER_INPUT', path: ['createPost'] }])
   }
   expect(await count('posts')).toBe(before)
@@ -111,14 +98,14 @@ it('writes again without a key', async () => {
 
 it('forgets keys after IDEMPOTENCY_TTL_HOURS: an expired key is free again and cleanup deletes it', async () => {
   const first = await post('old-key', 'before')
-  await sql.query("UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE key = 'old-key'")
+  await direct.sql.query("UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE key = 'old-key'")
   const reused = await post('old-key', 'after')
   expect(reused.body.data.createPost.title).toBe('after')
   expect(reused.body.data.createPost.id).not.toBe(first.body.data.createPost.id)
-  await sql.query("UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE key IN ('key-1', 'key-2')")
-  expect(await app.idempotency.cleanup()).toBe(2)
-  expect((await sql.query("SELECT key FROM idempotency_keys WHERE key IN ('key-1', 'key-2', 'old-key') ORDER BY key")).rows).toEqual([{ key: 'old-key' }])
-  const ttl = (await sql.query("SELECT round(extract(epoch FROM expires_at - created_at) / 3600) AS hours FROM idempotency_keys WHERE key = 'old-key'")).rows[0]
+  await direct.sql.query("UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE key IN ('key-1', 'key-2')")
+  expect(await t.app.idempotency.cleanup()).toBe(2)
+  expect((await direct.sql.query("SELECT key FROM idempotency_keys WHERE key IN ('key-1', 'key-2', 'old-key') ORDER BY key")).rows).toEqual([{ key: 'old-key' }])
+  const ttl = (await direct.sql.query("SELECT round(extract(epoch FROM expires_at - created_at) / 3600) AS hours FROM idempotency_keys WHERE key = 'old-key'")).rows[0]
   expect(Number(ttl.hours)).toBe(24)
 })
 
@@ -137,8 +124,8 @@ describe('round trips', () => {
       }
     }
     let recording = true
-    app.db.pool.on('acquire', onAcquire)
-    return { sent, stop: () => { recording = false; app.db.pool.off('acquire', onAcquire) } }
+    t.app.db.pool.on('acquire', onAcquire)
+    return { sent, stop: () => { recording = false; t.app.db.pool.off('acquire', onAcquire) } }
   }
 
   it('a createPost with a key takes three: BEGIN with the claim, the insert, the result with COMMIT', async () => {
@@ -169,7 +156,7 @@ describe('round trips', () => {
     const retry = await post(key, 'quoted\' \\')
     expect(retry.body).toEqual(first.body)
     expect(retry.headers['idempotent-replayed']).toBe('true')
-    const { rows } = await sql.query('SELECT caller, key, result->>\'title\' AS title FROM idempotency_keys WHERE key = $1', [key])
+    const { rows } = await direct.sql.query('SELECT caller, key, result->>\'title\' AS title FROM idempotency_keys WHERE key = $1', [key])
     expect(rows).toEqual([{ caller: '1', key, title: 'quoted\' \\' }])
   })
 })

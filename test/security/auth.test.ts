@@ -8,8 +8,8 @@ import { createSigner } from 'fast-jwt'
 import type { App } from '../../src/app.js'
 import { signToken } from '../../src/auth/jwt.js'
 import { ROOT } from '../../src/paths.js'
-import { buildTestApp, createTestDatabase, errorsOf, gql, JWT_SECRET, token, type TestDatabase } from '../helpers/app.js'
-import { buildLoggedApp, events, type LogLine } from './helpers.js'
+import { buildTestApp, errorsOf, gql, JWT_SECRET, token } from '../helpers/app.js'
+import { events, useLoggedApp } from './helpers.js'
 
 const run = promisify(execFile)
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url')
@@ -22,17 +22,7 @@ function craft (header: Record<string, unknown>, payload: Record<string, unknown
 }
 const hmac = (alg: 'sha256' | 'sha512', key: string | Buffer) => (input: string) => createHmac(alg, key).update(input).digest('base64url')
 
-let db: TestDatabase
-let app: App
-let logs: LogLine[]
-beforeAll(async () => {
-  db = await createTestDatabase()
-  ;({ app, logs } = await buildLoggedApp(db.url))
-})
-afterAll(async () => {
-  await app?.close()
-  await db?.drop()
-})
+const t = useLoggedApp()
 
 const UNAUTHENTICATED = [{ code: 'UNAUTHENTICATED', path: undefined }]
 
@@ -54,23 +44,23 @@ describe('tokens that are refused with 401 UNAUTHENTICATED', () => {
     ['garbage', () => 'not-a-jwt']
   ]
   it.each(cases)('%s', async (_, make) => {
-    const res = await gql(app, '{ me { id } }', { token: make() })
+    const res = await gql(t.app, '{ me { id } }', { token: make() })
     expect(res.statusCode).toBe(401)
     expect(errorsOf(res.body)).toEqual(UNAUTHENTICATED)
   })
 
   it.each(['Basic dXNlcjpwYXNz', 'Bearer', 'Bearer a b', `Bearer  ${token('1')}`, `Bearer ${token('1')}\u0000`])('a malformed Authorization header: %s', async (header) => {
-    const res = await gql(app, '{ me { id } }', { headers: { authorization: header } })
+    const res = await gql(t.app, '{ me { id } }', { headers: { authorization: header } })
     expect(res.statusCode).toBe(401)
     expect(errorsOf(res.body)).toEqual(UNAUTHENTICATED)
   })
 
   it('accepts a good HS256 token', async () => {
-    expect((await gql(app, '{ me { id } }', { token: token('3') })).body).toEqual({ data: { me: { id: '3' } } })
+    expect((await gql(t.app, '{ me { id } }', { token: token('3') })).body).toEqual({ data: { me: { id: '3' } } })
   })
 
   it.each(['bearer', 'BEARER', 'bEaReR'])('takes the scheme in any case (RFC 9110 11.1): %s', async (scheme) => {
-    const res = await gql(app, '{ me { id } }', { headers: { authorization: `${scheme} ${token('3')}` } })
+    const res = await gql(t.app, '{ me { id } }', { headers: { authorization: `${scheme} ${token('3')}` } })
     expect(res.body).toEqual({ data: { me: { id: '3' } } })
   })
 })
@@ -78,7 +68,7 @@ describe('tokens that are refused with 401 UNAUTHENTICATED', () => {
 describe('issuer and audience (JWT_ISSUER, JWT_AUDIENCE)', () => {
   const expected = { JWT_SECRET, JWT_ISSUER: 'https://id.example.com/', JWT_AUDIENCE: 'bastion-api' }
   let checked: App
-  beforeAll(async () => { checked = await buildTestApp(db.url, { JWT_ISSUER: expected.JWT_ISSUER, JWT_AUDIENCE: expected.JWT_AUDIENCE }) })
+  beforeAll(async () => { checked = await buildTestApp(t.db.url, { JWT_ISSUER: expected.JWT_ISSUER, JWT_AUDIENCE: expected.JWT_AUDIENCE }) })
   afterAll(async () => { await checked?.close() })
 
   it('accepts the expected issuer and audience', async () => {
@@ -100,20 +90,20 @@ describe('issuer and audience (JWT_ISSUER, JWT_AUDIENCE)', () => {
 describe('security events', () => {
   it('logs authentication failures with reason, IP and request id, never the token', async () => {
     const forged = craft({ alg: 'none' }, claims())
-    const before = logs.length
-    await gql(app, '{ me { id } }', { token: forged, headers: { 'x-request-id': 'auth-fail-1' } })
-    const logged = events(logs.slice(before))
+    const before = t.logs.length
+    await gql(t.app, '{ me { id } }', { token: forged, headers: { 'x-request-id': 'auth-fail-1' } })
+    const logged = events(t.logs.slice(before))
     expect(logged.map((l) => ({ event: l.event, ip: l.ip, reqId: l.reqId, reason: typeof l.reason }))).toEqual([
       { event: 'authentication_failed', ip: '127.0.0.1', reqId: 'auth-fail-1', reason: 'string' }
     ])
-    expect(JSON.stringify(logs.slice(before))).not.toContain(forged.split('.')[1])
+    expect(JSON.stringify(t.logs.slice(before))).not.toContain(forged.split('.')[1])
   })
 
   it('logs one authorization denial per request, with subject and field', async () => {
-    const before = logs.length
-    const res = await gql(app, '{ users(limit: 3) { id email } }', { token: token('9'), headers: { 'x-request-id': 'denied-1' } })
+    const before = t.logs.length
+    const res = await gql(t.app, '{ users(limit: 3) { id email } }', { token: token('9'), headers: { 'x-request-id': 'denied-1' } })
     expect(errorsOf(res.body)).toEqual([0, 1, 2].map((i) => ({ code: 'FORBIDDEN', path: ['users', i, 'email'] })))
-    expect(events(logs.slice(before)).map((l) => ({ event: l.event, sub: l.sub, field: l.field, reqId: l.reqId }))).toEqual([
+    expect(events(t.logs.slice(before)).map((l) => ({ event: l.event, sub: l.sub, field: l.field, reqId: l.reqId }))).toEqual([
       { event: 'authorization_denied', sub: '9', field: 'User.email', reqId: 'denied-1' }
     ])
   })
@@ -126,7 +116,7 @@ describe('npm run token', () => {
 
   it('mints a token this server accepts', async () => {
     const { stdout } = await cli({ NODE_ENV: 'test', JWT_SECRET })
-    expect((await gql(app, '{ me { id } }', { token: stdout.trim() })).body).toEqual({ data: { me: { id: '5' } } })
+    expect((await gql(t.app, '{ me { id } }', { token: stdout.trim() })).body).toEqual({ data: { me: { id: '5' } } })
   })
 
   it('refuses to run in production', async () => {

@@ -5,20 +5,11 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getNamedType, isListType, getNullableType, isObjectType } from 'graphql'
 import type { App } from '../../src/app.js'
-import { buildTestApp, createTestDatabase, errorsOf, gql, token, type TestDatabase } from '../helpers/app.js'
+import { buildTestApp, errorsOf, gql, token, useTestApp } from '../helpers/app.js'
 import { OFFSET_ROWS_PER_POINT } from '../../src/graphql/limits/complexity.js'
 import { PAGE_DEFAULTS } from '../../src/graphql/validation.js'
 
-let db: TestDatabase
-let app: App
-beforeAll(async () => {
-  db = await createTestDatabase()
-  app = await buildTestApp(db.url)
-})
-afterAll(async () => {
-  await app?.close()
-  await db?.drop()
-})
+const t = useTestApp()
 
 const codeOf = (res: { body: { errors?: Array<{ extensions: { code: string, cost?: unknown } }> } }) => res.body.errors?.map((e) => [e.extensions.code, e.extensions.cost])
 const cost = (res: { headers: Record<string, unknown> }) => Number(res.headers['x-ratelimit-cost'])
@@ -32,7 +23,7 @@ const nest = (levels: number, limit: string) => {
 describe('a null limit is the default page, priced as it runs', () => {
   it('the schema\'s defaults are the ones the resolvers and the cost model use', () => {
     const defaults = []
-    for (const type of Object.values(app.graphql.schema.getTypeMap())) {
+    for (const type of Object.values(t.app.graphql.schema.getTypeMap())) {
       if (!isObjectType(type) || type.name.startsWith('__')) continue
       for (const field of Object.values(type.getFields())) {
         if (!isListType(getNullableType(field.type)) || !isObjectType(getNamedType(field.type))) continue
@@ -43,7 +34,7 @@ describe('a null limit is the default page, priced as it runs', () => {
   })
 
   it.each([['literal null', 'null', undefined], ['a null variable', '$n', { n: null }], ['an omitted variable', '$n', {}], ['10', '10', undefined]])('%s: posts { author { posts } } runs 10 x 10 and costs 121', async (_, limit, variables) => {
-    const res = await gql(app, nest(2, limit), { variables })
+    const res = await gql(t.app, nest(2, limit), { variables })
     expect(res.statusCode).toBe(200)
     expect(res.body.data.posts).toHaveLength(10)
     expect(res.body.data.posts[0].author.posts).toHaveLength(10)
@@ -52,7 +43,7 @@ describe('a null limit is the default page, priced as it runs', () => {
 
   it('the probe\'s 5-level nest of posts(limit: null), once charged 15 points, is refused at its real cost', async () => {
     for (const [limit, variables] of [['null', undefined], ['$n', { n: null }], ['10', undefined]] as const) {
-      const res = await gql(app, nest(5, limit), { variables })
+      const res = await gql(t.app, nest(5, limit), { variables })
       expect([res.statusCode, codeOf(res)]).toEqual([400, [['QUERY_TOO_COMPLEX', 122_221]]])
     }
   })
@@ -69,20 +60,20 @@ describe('offset is priced: 1 point per OFFSET_ROWS_PER_POINT rows skipped', () 
       ['{ users(limit: 2) { posts(offset: 5, limit: 1) { id } } }', 1 + 2 * (1 + 1 + 1)]
     ]
     for (const [query, expected] of cases) {
-      const res = await gql(app, query)
+      const res = await gql(t.app, query)
       expect([query, res.statusCode, cost(res)]).toEqual([query, 200, expected])
     }
   })
 
   it('the probe\'s nine aliases of posts(limit: 100, offset: 99900), once 909 points, are refused', async () => {
     const query = `{ ${Array.from({ length: 9 }, (_, i) => `p${i}: posts(limit: 100, offset: 99900) { id }`).join(' ')} }`
-    const res = await gql(app, query)
+    const res = await gql(t.app, query)
     expect([res.statusCode, codeOf(res)]).toEqual([400, [['QUERY_TOO_COMPLEX', 9 * (1 + 100 + 9990)]]])
   })
 
   it('an offset beyond what runs is priced at its maximum, a negative one at 0 (both refused by the resolver)', async () => {
-    expect(codeOf(await gql(app, '{ posts(limit: 1, offset: 100000000) { id } }'))).toEqual([['QUERY_TOO_COMPLEX', 1 + 1 + 10_000]])
-    const negative = await gql(app, '{ posts(limit: 1, offset: -5) { id } }')
+    expect(codeOf(await gql(t.app, '{ posts(limit: 1, offset: 100000000) { id } }'))).toEqual([['QUERY_TOO_COMPLEX', 1 + 1 + 10_000]])
+    const negative = await gql(t.app, '{ posts(limit: 1, offset: -5) { id } }')
     expect([cost(negative), errorsOf(negative.body)]).toEqual([2, [{ code: 'BAD_USER_INPUT', path: ['posts'] }]])
   })
 })
@@ -96,7 +87,7 @@ describe('mutations weigh more (@cost(weight:))', () => {
       ['mutation { updateUser(id: "2", input: { name: "Renamed" }) { id } }', 21]
     ]
     for (const [query, expected] of cases) {
-      const res = await gql(app, query, { token: admin })
+      const res = await gql(t.app, query, { token: admin })
       expect([query, res.statusCode, res.body.errors, cost(res)]).toEqual([query, 200, undefined, expected])
     }
   })
@@ -104,14 +95,14 @@ describe('mutations weigh more (@cost(weight:))', () => {
 
 describe('a write flood spends the cost budget faster than reads (RATE_LIMIT_POINTS = 120)', () => {
   let small: App
-  beforeAll(async () => { small = await buildTestApp(db.url, { RATE_LIMIT_POINTS: '120' }) })
+  beforeAll(async () => { small = await buildTestApp(t.db.url, { RATE_LIMIT_POINTS: '120' }) })
   afterAll(async () => { await small?.close() })
 
   it('two createPost (51 each) fit, the third is RATE_LIMITED and writes nothing; the same budget reads 60 times', async () => {
     const writer = token('7')
     const create = 'mutation { createPost(input: { title: "flood", body: "b" }) { id } }'
     const count = async () => {
-      const sql = new pg.Client({ connectionString: db.url })
+      const sql = new pg.Client({ connectionString: t.db.url })
       await sql.connect()
       try {
         return Number((await sql.query("SELECT count(*) FROM posts WHERE author_id = 7 AND title = 'flood'")).rows[0].count)

@@ -2,16 +2,21 @@
 import { pino } from 'pino'
 import type { App } from '../../src/app.js'
 import { buildApp } from '../../src/server-options.js'
-import { testConfig } from '../helpers/app.js'
+import { testConfig, useTestApp } from '../helpers/app.js'
 
 export type LogLine = Record<string, unknown> & { level: number, msg: string }
 
-export async function buildLoggedApp (databaseUrl: string, env: Record<string, string | undefined> = {}): Promise<{ app: App, logs: LogLine[] }> {
-  const logs: LogLine[] = []
+export async function buildLoggedApp (databaseUrl: string, env: Record<string, string | undefined> = {}, logs: LogLine[] = []): Promise<{ app: App, logs: LogLine[] }> {
   const logger = pino({ level: 'info' }, { write: (line: string) => { logs.push(JSON.parse(line) as LogLine) } })
   const app = await buildApp(testConfig(databaseUrl, env), { logger })
   await app.ready()
   return { app, logs }
+}
+
+/** useTestApp with a logged app: `.logs` holds every line it has logged */
+export function useLoggedApp (env: Record<string, string | undefined> = {}): ReturnType<typeof useTestApp> & { readonly logs: LogLine[] } {
+  const logs: LogLine[] = []
+  return Object.assign(useTestApp(env, async (url, e) => (await buildLoggedApp(url, e, logs)).app), { logs })
 }
 
 /** the security events logged so far: warn level, with an `event` field */

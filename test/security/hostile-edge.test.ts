@@ -3,13 +3,11 @@
 // refuses. One line per attack in CASES (the style of hostile.test.ts); the rest below.
 import { connect } from 'node:net'
 import type { AddressInfo, Socket } from 'node:net'
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import type { App } from '../../src/app.js'
+import { expect, it } from 'vitest'
 import { ERRORS } from '../../src/error-codes.js'
 import { JSON_MAX_DEPTH } from '../../src/plugins/errors.js'
 import { NAME_MAX } from '../../src/request-bounds.js'
-import { createTestDatabase, type TestDatabase } from '../helpers/app.js'
-import { buildLoggedApp, type LogLine } from './helpers.js'
+import { useLoggedApp } from './helpers.js'
 
 interface Request { method?: 'GET' | 'POST' | 'PUT', url?: string, headers?: Record<string, string>, body?: string }
 type Case = [name: string, request: Request, status: number, codes: string[], limit?: string]
@@ -54,22 +52,12 @@ export const CASES: Case[] = [
 // wording of Fastify, Mercurius and graphql that must not reach a client
 const LIBRARY_TEXT = /body\/|must be (string|object)|more that|Route [A-Z]+:|Unsupported Media Type|FST_|Body cannot be empty|Unexpected token/
 
-let db: TestDatabase
-let app: App
-let logs: LogLine[]
-beforeAll(async () => {
-  db = await createTestDatabase()
-  // shedding has its own tests (test/resilience/pressure.test.ts): a busy machine must not shed these
-  ;({ app, logs } = await buildLoggedApp(db.url, { PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0' }))
-})
-afterAll(async () => {
-  await app?.close()
-  await db?.drop()
-})
+// shedding has its own tests (test/resilience/pressure.test.ts): a busy machine must not shed these
+const t = useLoggedApp({ PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0' })
 
 function inject (r: Request) {
   const method = r.method ?? 'POST'
-  return app.inject({
+  return t.app.inject({
     method,
     url: r.url ?? '/graphql',
     // the current GraphQL-over-HTTP media type: request errors are 4xx (docs/http.md)
@@ -91,7 +79,7 @@ it.each(CASES)('%s', async (_, request, status, codes, limit) => {
   // errors outside GraphQL carry the request id of the response
   if (request.url?.startsWith('/x') || request.method === 'PUT') expect(body.errors![0].extensions).toMatchObject({ requestId: res.headers['x-request-id'] })
   expect(res.headers['x-content-type-options']).toBe('nosniff')
-  expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200)
+  expect((await t.app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200)
 })
 
 it.each([
@@ -99,19 +87,19 @@ it.each([
   ['with a newline', 'abc\ninjected'],
   ['with a space', 'abc def']
 ])('replaces an incoming request id %s with one of its own', async (_, id) => {
-  const res = await app.inject({ method: 'GET', url: '/x', headers: { 'x-request-id': id } })
+  const res = await t.app.inject({ method: 'GET', url: '/x', headers: { 'x-request-id': id } })
   expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/)
   expect(res.json().errors[0].extensions.requestId).toBe(res.headers['x-request-id'])
 })
 
 it('keeps every log line bounded, whatever the requests above carried', () => {
-  expect(logs.length).toBeGreaterThan(CASES.length)
-  const longest = Math.max(...logs.map((l) => JSON.stringify(l).length))
+  expect(t.logs.length).toBeGreaterThan(CASES.length)
+  const longest = Math.max(...t.logs.map((l) => JSON.stringify(l).length))
   expect(longest).toBeLessThan(4 * KB)
 })
 
 it('45 anonymous requests with 900 KB operation names leave /metrics small and answering, and the log bounded', async () => {
-  const before = logs.length
+  const before = t.logs.length
   const name = (i: number) => `${'N'.repeat(900 * KB - 3)}${String(i).padStart(3, '0')}`
   const started = performance.now()
   for (let i = 0; i < 45; i++) {
@@ -121,11 +109,11 @@ it('45 anonymous requests with 900 KB operation names leave /metrics small and a
     expect({ status: res.statusCode, code: res.json().errors[0].extensions.code }).toEqual({ status: 400, code: 'QUERY_TOO_LARGE' })
   }
   const perRequestMs = (performance.now() - started) / 45
-  const metrics = await app.inject({ method: 'GET', url: '/metrics' })
+  const metrics = await t.app.inject({ method: 'GET', url: '/metrics' })
   expect(metrics.statusCode).toBe(200)
   expect(metrics.body).not.toMatch(/N{101}/)
   expect(metrics.body.length).toBeLessThan(256 * KB)
-  const lines = logs.slice(before).map((l) => JSON.stringify(l))
+  const lines = t.logs.slice(before).map((l) => JSON.stringify(l))
   expect(lines.length).toBeGreaterThanOrEqual(45)
   expect(lines.join('\n').length).toBeLessThan(45 * 2 * KB)
   process.stdout.write(`[security] 45 x 900 KB operation names: 400 QUERY_TOO_LARGE each, ${perRequestMs.toFixed(1)} ms per request; /metrics ${metrics.statusCode}, ${metrics.body.length} bytes; log ${lines.length} lines, ${lines.join('\n').length} bytes\n`)
@@ -133,7 +121,7 @@ it('45 anonymous requests with 900 KB operation names leave /metrics small and a
 
 it('an operation name up to the limit reaches logs and labels, still bounded by METRICS_OPERATION_NAMES_MAX', async () => {
   for (let i = 0; i < 3; i++) expect((await inject(post({ query: `query ${'L'.repeat(NAME_MAX - 1)}${i} { me { id } }` }))).statusCode).toBe(200)
-  const text = (await app.inject({ method: 'GET', url: '/metrics' })).body
+  const text = (await t.app.inject({ method: 'GET', url: '/metrics' })).body
   const labels = [...text.matchAll(/operation_name="([^"]*)"/g)].map((m) => m[1])
   expect(labels.length).toBeGreaterThan(0)
   for (const label of labels) expect(label.length).toBeLessThanOrEqual(NAME_MAX + 3)
@@ -161,8 +149,8 @@ function parseAnswer (answer: string) {
 }
 
 async function listening (): Promise<number> {
-  if (!app.server.listening) await app.listen({ port: 0, host: '127.0.0.1' })
-  return (app.server.address() as AddressInfo).port
+  if (!t.app.server.listening) await t.app.listen({ port: 0, host: '127.0.0.1' })
+  return (t.app.server.address() as AddressInfo).port
 }
 
 function expectEdgeAnswer (answer: string, status: number, code: string, limit?: string) {
@@ -171,7 +159,7 @@ function expectEdgeAnswer (answer: string, status: number, code: string, limit?:
   expect(headers).toMatchObject({ 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'strict-transport-security': expect.any(String), 'content-security-policy': expect.any(String) })
   const requestId = headers['x-request-id']
   expect(body).toEqual({ errors: [{ message: expect.any(String), extensions: { code, requestId, ...(limit && { limit }) } }] })
-  expect(logs.filter((l) => l.reqId === requestId).map((l) => ({ statusCode: l.statusCode, code: l.code }))).toEqual([{ statusCode: status, code }])
+  expect(t.logs.filter((l) => l.reqId === requestId).map((l) => ({ statusCode: l.statusCode, code: l.code }))).toEqual([{ statusCode: status, code }])
 }
 
 it.each([
@@ -185,25 +173,25 @@ it.each([
 it('answers a request that took longer than requestTimeout (408) the same way', async () => {
   const port = await listening()
   // Node checks requestTimeout every 30 s: the test raises the same clientError event Node does
-  const accepted = new Promise<Socket>((resolve) => app.server.once('connection', resolve))
+  const accepted = new Promise<Socket>((resolve) => t.app.server.once('connection', resolve))
   const answer = raw('POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\n{', port)
   const socket = await accepted
-  app.server.emit('clientError', Object.assign(new Error('Request timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }), socket)
+  t.app.server.emit('clientError', Object.assign(new Error('Request timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' }), socket)
   expectEdgeAnswer(await answer, 408, 'TIMEOUT')
 })
 
 it('logs and counts a client that hangs up mid-body as a client abort, not as a server failure', async () => {
   const port = await listening()
-  const before = logs.length
+  const before = t.logs.length
   const socket = connect(port, '127.0.0.1')
   socket.write('POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nx-request-id: hangs-up\r\ncontent-length: 1000\r\n\r\n{"query":')
   await new Promise((resolve) => setTimeout(resolve, 200))
   socket.destroy()
-  await expect.poll(() => logs.slice(before).some((l) => l.event === 'client_aborted')).toBe(true)
-  const lines = logs.slice(before)
+  await expect.poll(() => t.logs.slice(before).some((l) => l.event === 'client_aborted')).toBe(true)
+  const lines = t.logs.slice(before)
   expect(lines.filter((l) => l.reqId === 'hangs-up').map((l) => ({ event: l.event, route: l.route }))).toEqual([{ event: 'client_aborted', route: '/graphql' }])
   expect(lines.filter((l) => l.msg === 'database failure' || l.msg === 'malformed request refused')).toEqual([])
-  const text = (await app.inject({ method: 'GET', url: '/metrics' })).body
+  const text = (await t.app.inject({ method: 'GET', url: '/metrics' })).body
   expect(text).toMatch(/^http_client_aborts_total 1$/m)
   expect(text).toMatch(/^graphql_errors_total\{code="SERVICE_UNAVAILABLE"\} 0$/m)
 })

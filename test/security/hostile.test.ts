@@ -7,10 +7,9 @@
 // pair [graphql-response+json, json] is a GraphQL request error on a well-formed request (a 4xx for
 // current clients, 200 for legacy ones).
 import { parse } from 'graphql'
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import type { App } from '../../src/app.js'
+import { expect, it } from 'vitest'
 import { ERRORS } from '../../src/error-codes.js'
-import { buildTestApp, createTestDatabase, MODERN_ACCEPT, token, type TestDatabase } from '../helpers/app.js'
+import { MODERN_ACCEPT, token, useTestApp } from '../helpers/app.js'
 import { withDepth, withDepthThroughFragments } from './helpers.js'
 
 interface Request {
@@ -116,21 +115,12 @@ export const CASES: Case[] = [
   ['mutation on someone else', { query: 'mutation { deleteUser(id: "1") }', headers: { authorization: `Bearer ${token('2')}` } }, 200, ['FORBIDDEN']]
 ]
 
-let db: TestDatabase
-let app: App
-beforeAll(async () => {
-  db = await createTestDatabase()
-  app = await buildTestApp(db.url)
-})
-afterAll(async () => {
-  await app?.close()
-  await db?.drop()
-})
+const t = useTestApp()
 
 function inject (request: string | Request, accept: string) {
   const r: Request = typeof request === 'string' ? { query: request } : request
   const method = r.method ?? 'POST'
-  return app.inject({
+  return t.app.inject({
     method,
     url: r.url ?? '/graphql',
     headers: method === 'POST' ? { ...json, accept, ...r.headers } : { accept, ...r.headers },
@@ -147,10 +137,10 @@ it.each(CASES)('%s', async (_, request, status, codes) => {
     expect({ accept, status: res.statusCode, codes: seen }).toEqual({ accept, status: expected, codes: [...codes].sort() })
     for (const code of seen) expect(Object.keys(ERRORS)).toContain(code)
   }
-  expect((await app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200)
+  expect((await t.app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200)
 })
 
 it('leaves every table intact', async () => {
-  const counts = await app.db.query<{ users: string, posts: string }>('t', 'SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM posts) AS posts')
+  const counts = await t.app.db.query<{ users: string, posts: string }>('t', 'SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM posts) AS posts')
   expect(counts.rows[0]).toEqual({ users: '300', posts: '3000' })
 })

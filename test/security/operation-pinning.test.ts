@@ -2,30 +2,16 @@
 // transport form, even after the same document text ran with another operationName. Mercurius
 // 16.10.1 with graphql-jit ran the first compiled operation for every later name: these are the
 // consequences found by an adversarial probe, each now a regression test.
-import pg from 'pg'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { App } from '../../src/app.js'
-import { buildTestApp, createTestDatabase, errorsOf, gql, token, type TestDatabase } from '../helpers/app.js'
+import { describe, expect, it } from 'vitest'
+import { errorsOf, gql, token, useTestApp, useTestSql } from '../helpers/app.js'
 import { codes, FORMS, send } from './forms.js'
 
-let db: TestDatabase
-let app: App
-let sql: pg.Client
-beforeAll(async () => {
-  db = await createTestDatabase()
-  app = await buildTestApp(db.url, { MAX_BATCH: '5', PERSISTED_QUERIES: 'automatic' })
-  sql = new pg.Client({ connectionString: db.url })
-  await sql.connect()
-})
-afterAll(async () => {
-  await sql?.end()
-  await app?.close()
-  await db?.drop()
-})
+const t = useTestApp({ MAX_BATCH: '5', PERSISTED_QUERIES: 'automatic' })
+const client = useTestSql(t)
 
 // a batch answers 200 with each operation's own result
 const refused = (form: string) => form === 'batch' ? 200 : 400
-const postsBy = async (author: string) => Number((await sql.query('SELECT count(*) FROM posts WHERE author_id = $1', [author])).rows[0].count)
+const postsBy = async (author: string) => Number((await client.sql.query('SELECT count(*) FROM posts WHERE author_id = $1', [author])).rows[0].count)
 
 describe.each(FORMS)('%s', (form) => {
   // a distinct document text per form, so one form's cached state never helps another's
@@ -33,18 +19,18 @@ describe.each(FORMS)('%s', (form) => {
 
   it('a cheap operation name never runs the expensive operation of the same document (cost bypass)', async () => {
     const D = `query A { __typename } query B($n: Int = 1) { users(limit: $n) { ${tag}: posts(limit: $n) { id author { posts(limit: $n) { id } } } } }`
-    const a = await send(app, form, { query: D, operationName: 'A' })
+    const a = await send(t.app, form, { query: D, operationName: 'A' })
     expect([a.status, a.body]).toEqual([200, { data: { __typename: 'Query' } }])
-    const b = await send(app, form, { query: D, operationName: 'B', variables: { n: 1 } })
+    const b = await send(t.app, form, { query: D, operationName: 'B', variables: { n: 1 } })
     expect(b.status).toBe(200)
     expect(b.body.data.users).toHaveLength(1)
     expect(b.seen).toEqual({ name: 'B', type: 'query', cost: 6 })
     for (let i = 0; i < 3; i++) {
-      const again = await send(app, form, { query: D, operationName: 'A', variables: { n: 20 } })
+      const again = await send(t.app, form, { query: D, operationName: 'A', variables: { n: 20 } })
       expect([again.status, again.body, again.seen]).toEqual([200, { data: { __typename: 'Query' } }, { name: 'A', type: 'query', cost: 1 }])
     }
     // and B with n = 20 is priced as what it is
-    const direct = await send(app, form, { query: D, operationName: 'B', variables: { n: 20 } })
+    const direct = await send(t.app, form, { query: D, operationName: 'B', variables: { n: 20 } })
     expect([direct.status, codes(direct.body)]).toEqual([refused(form), ['QUERY_TOO_COMPLEX']])
   })
 
@@ -52,17 +38,17 @@ describe.each(FORMS)('%s', (form) => {
     const D = `query Q { ${tag}: __typename } mutation M { createPost(input: { title: "t", body: "b" }) { id } }`
     const writer = token('3')
     const before = await postsBy('3')
-    expect((await send(app, 'POST', { query: D, operationName: 'Q' }, writer)).body).toEqual({ data: { [tag]: 'Query' } })
-    const m = await send(app, 'POST', { query: D, operationName: 'M' }, writer)
+    expect((await send(t.app, 'POST', { query: D, operationName: 'Q' }, writer)).body).toEqual({ data: { [tag]: 'Query' } })
+    const m = await send(t.app, 'POST', { query: D, operationName: 'M' }, writer)
     expect(m.body.data.createPost.id).toEqual(expect.any(String))
     expect(await postsBy('3')).toBe(before + 1)
     for (let i = 0; i < 3; i++) {
-      const q = await send(app, form, { query: D, operationName: 'Q' }, writer)
+      const q = await send(t.app, form, { query: D, operationName: 'Q' }, writer)
       expect([q.status, q.body, q.seen]).toEqual([200, { data: { [tag]: 'Query' } }, { name: 'Q', type: 'query', cost: 1 }])
     }
     expect(await postsBy('3')).toBe(before + 1)
     if (form === 'GET') {
-      const viaGet = await send(app, 'GET', { query: D, operationName: 'M' }, writer)
+      const viaGet = await send(t.app, 'GET', { query: D, operationName: 'M' }, writer)
       expect(viaGet.status).toBe(405)
       expect(await postsBy('3')).toBe(before + 1)
     }
@@ -72,9 +58,9 @@ describe.each(FORMS)('%s', (form) => {
     const D = `query Feed { ${tag}: posts(limit: 1) { id } } mutation Make { createPost(input: { title: "t", body: "b" }) { id } }`
     const [first, second] = [token('4'), token('5')]
     const before = [await postsBy('4'), await postsBy('5')]
-    for (let i = 0; i < 3; i++) expect((await send(app, 'POST', { query: D, operationName: 'Make' }, first)).body.data.createPost.id).toEqual(expect.any(String))
+    for (let i = 0; i < 3; i++) expect((await send(t.app, 'POST', { query: D, operationName: 'Make' }, first)).body.data.createPost.id).toEqual(expect.any(String))
     for (let i = 0; i < 3; i++) {
-      const feed = await send(app, form, { query: D, operationName: 'Feed' }, second)
+      const feed = await send(t.app, form, { query: D, operationName: 'Feed' }, second)
       expect([feed.status, feed.body, feed.seen]).toEqual([200, { data: { [tag]: [{ id: '1' }] } }, { name: 'Feed', type: 'query', cost: 2 }])
     }
     expect([await postsBy('4'), await postsBy('5')]).toEqual([before[0] + 3, before[1]])
@@ -85,7 +71,7 @@ describe.each(FORMS)('%s', (form) => {
     for (const req of [{ query: D, operationName: 'C' }, { query: D }, { query: D, operationName: '' }, { query: `{ ${tag}: __typename }`, operationName: 'A' }]) {
       // twice: the second finds the document in Mercurius's cache
       for (let i = 0; i < 2; i++) {
-        const res = await send(app, form, req)
+        const res = await send(t.app, form, req)
         expect([res.status, codes(res.body), res.seen]).toEqual([refused(form), ['GRAPHQL_VALIDATION_FAILED'], undefined])
       }
     }
@@ -98,15 +84,15 @@ describe('a compiled document', () => {
   it('still authorizes each caller (an admin compiled it; a user reading e-mails is refused)', async () => {
     const Q = 'query Emails { users(limit: 2) { id email } }'
     for (let i = 0; i < 12; i++) {
-      const res = await gql(app, Q, { token: token('1', ['admin']) })
+      const res = await gql(t.app, Q, { token: token('1', ['admin']) })
       expect(res.body.errors).toBeUndefined()
       expect(res.body.data.users[0].email).toEqual(expect.any(String))
     }
-    const res = await gql(app, Q, { token: token('9') })
+    const res = await gql(t.app, Q, { token: token('9') })
     expect(errorsOf(res.body)).toEqual([0, 1].map((i) => ({ code: 'FORBIDDEN', path: ['users', i, 'email'] })))
     expect(res.body.data.users.map((u: { email: unknown }) => u.email)).toEqual([null, null])
     // a name the text lacks is still refused, and nothing runs
-    const named = await gql(app, Q, { token: token('1', ['admin']), operationName: 'Other' })
+    const named = await gql(t.app, Q, { token: token('1', ['admin']), operationName: 'Other' })
     expect([named.statusCode, errorsOf(named.body).map((e) => e.code)]).toEqual([400, ['GRAPHQL_VALIDATION_FAILED']])
   })
 })

@@ -10,26 +10,16 @@
 //   - SQL rows returned <= cost; SQL rows read, skipped ones included, <= OFFSET_ROWS_PER_POINT x cost.
 // A request refused before execution runs no SQL. Fixed seed; a failure prints the shrunk case.
 import fc from 'fast-check'
-import { afterAll, beforeAll, expect, it } from 'vitest'
-import type { App } from '../../src/app.js'
+import { beforeAll, expect, it } from 'vitest'
 import type { QueryEvent } from '../../src/db/database.js'
 import { OFFSET_ROWS_PER_POINT } from '../../src/graphql/limits/complexity.js'
-import { buildTestApp, createTestDatabase, token, type TestDatabase } from '../helpers/app.js'
+import { token, useTestApp } from '../helpers/app.js'
 import { FORMS, send, type Form } from './forms.js'
 
-let db: TestDatabase
-let app: App
+// the repository cache off: every read reaches SQL, where it is counted
+const t = useTestApp({ MAX_BATCH: '5', PERSISTED_QUERIES: 'automatic', CACHE_TTL_SECONDS: '0' })
 const statements: QueryEvent[] = []
-beforeAll(async () => {
-  db = await createTestDatabase()
-  // the repository cache off: every read reaches SQL, where it is counted
-  app = await buildTestApp(db.url, { MAX_BATCH: '5', PERSISTED_QUERIES: 'automatic', CACHE_TTL_SECONDS: '0' })
-  app.db.onQuery((e) => { statements.push(e) })
-})
-afterAll(async () => {
-  await app?.close()
-  await db?.drop()
-})
+beforeAll(() => { t.app.db.onQuery((e) => { statements.push(e) }) })
 
 // a page argument: omitted, a literal (extremes included), null, or a variable with such a value
 const NUMBERS = [-1, 0, 1, 2, 3, 10, 99, 100, 101, 2999, 100_000, 100_001]
@@ -128,7 +118,7 @@ it('for every accepted request, the operation priced is the one that ran, and it
       // with no name, the only operation runs; several and no name, or a missing name, is refused
       const expected = index >= 0 ? index : s.pick === 'none' && count === 1 ? 0 : -1
       statements.length = 0
-      const res = await send(app, s.form, { query, operationName, variables: expected >= 0 ? variables[expected] : variables[0] }, writer)
+      const res = await send(t.app, s.form, { query, operationName, variables: expected >= 0 ? variables[expected] : variables[0] }, writer)
       const sql = sqlWork(statements)
       // named in every failure, with the shrunk case fast-check prints
       const request = `${s.form} operationName=${String(operationName)} variables=${JSON.stringify(variables[Math.max(expected, 0)])}\n${query}`

@@ -2,10 +2,9 @@
 // canonical user id, or an absurd exp/iat, is 401 UNAUTHENTICATED with an authentication_failed
 // event naming the reason, never a 500 and never another user.
 import { createHmac } from 'node:crypto'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { App } from '../../src/app.js'
-import { createTestDatabase, errorsOf, gql, JWT_SECRET, type TestDatabase } from '../helpers/app.js'
-import { buildLoggedApp, events, type LogLine } from './helpers.js'
+import { describe, expect, it } from 'vitest'
+import { errorsOf, gql, JWT_SECRET } from '../helpers/app.js'
+import { events, useLoggedApp } from './helpers.js'
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url')
 const now = () => Math.floor(Date.now() / 1000)
@@ -15,17 +14,7 @@ function signed (payload: Record<string, unknown>): string {
   return `${input}.${createHmac('sha256', JWT_SECRET).update(input).digest('base64url')}`
 }
 
-let db: TestDatabase
-let app: App
-let logs: LogLine[]
-beforeAll(async () => {
-  db = await createTestDatabase()
-  ;({ app, logs } = await buildLoggedApp(db.url))
-})
-afterAll(async () => {
-  await app?.close()
-  await db?.drop()
-})
+const t = useLoggedApp()
 
 const ME = '{ me { id } }'
 const CREATE = 'mutation { createPost(input: { title: "t", body: "b" }) { id } }'
@@ -50,22 +39,22 @@ const CASES: Case[] = [
 
 describe.each([['me', ME], ['createPost', CREATE]])('%s', (_, query) => {
   it.each(CASES)('refuses %s with 401 and the reason', async (_name, claims, reason) => {
-    const before = logs.length
-    const res = await gql(app, query, { token: signed(claims()) })
+    const before = t.logs.length
+    const res = await gql(t.app, query, { token: signed(claims()) })
     expect(res.statusCode).toBe(401)
     expect(errorsOf(res.body)).toEqual([{ code: 'UNAUTHENTICATED', path: undefined }])
-    expect(events(logs.slice(before)).map((l) => ({ event: l.event, reason: l.reason }))).toEqual([{ event: 'authentication_failed', reason }])
+    expect(events(t.logs.slice(before)).map((l) => ({ event: l.event, reason: l.reason }))).toEqual([{ event: 'authentication_failed', reason }])
   })
 })
 
 describe('tokens that name a user', () => {
   it('accepts a canonical subject, an iat within the clock tolerance and a far but real exp', async () => {
     const token = signed({ sub: '5', iat: now() + 2, exp: 253_402_300_799 })
-    expect((await gql(app, ME, { token })).body).toEqual({ data: { me: { id: '5' } } })
+    expect((await gql(t.app, ME, { token })).body).toEqual({ data: { me: { id: '5' } } })
   })
 
   it('creates the post as the canonical subject', async () => {
-    const res = await gql(app, 'mutation { createPost(input: { title: "t", body: "b" }) { author { id } } }', { token: signed({ sub: '5', exp: now() + 600 }) })
+    const res = await gql(t.app, 'mutation { createPost(input: { title: "t", body: "b" }) { author { id } } }', { token: signed({ sub: '5', exp: now() + 600 }) })
     expect(res.body).toEqual({ data: { createPost: { author: { id: '5' } } } })
   })
 })

@@ -2,25 +2,15 @@
 // Accept, request errors are 4xx under application/graphql-response+json and 200 under
 // application/json, and the body (codes, paths, figures) is the same under both. The status of
 // each hostile input under both is in test/security/hostile.test.ts.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { App } from '../../src/app.js'
-import { buildTestApp, createTestDatabase, MODERN_ACCEPT, type TestDatabase } from '../helpers/app.js'
+import { describe, expect, it } from 'vitest'
+import { buildTestApp, MODERN_ACCEPT, useTestApp } from '../helpers/app.js'
 
 const MODERN_TYPE = 'application/graphql-response+json; charset=utf-8'
 const JSON_TYPE = 'application/json; charset=utf-8'
 
-let db: TestDatabase
-let app: App
-beforeAll(async () => {
-  db = await createTestDatabase()
-  app = await buildTestApp(db.url, { MAX_QUERY_DEPTH: '3', MAX_ALIASES: '2', MAX_QUERY_COMPLEXITY: '50', MAX_BATCH: '2' })
-})
-afterAll(async () => {
-  await app?.close()
-  await db?.drop()
-})
+const t = useTestApp({ MAX_QUERY_DEPTH: '3', MAX_ALIASES: '2', MAX_QUERY_COMPLEXITY: '50', MAX_BATCH: '2' })
 
-const post = (payload: unknown, accept?: string, headers: Record<string, string> = {}) => app.inject({
+const post = (payload: unknown, accept?: string, headers: Record<string, string> = {}) => t.app.inject({
   method: 'POST', url: '/graphql', payload: JSON.stringify(payload), headers: { 'content-type': 'application/json', ...(accept !== undefined && { accept }), ...headers }
 })
 
@@ -82,7 +72,7 @@ describe('request errors: 4xx or 200 by media type, the same body', () => {
 
   it('keeps an HTTP status that is not 400 under both: 405 for a GET mutation', async () => {
     for (const accept of [MODERN_ACCEPT, 'application/json']) {
-      const res = await app.inject({ method: 'GET', url: `/graphql?query=${encodeURIComponent('mutation { deleteUser(id: "1") }')}`, headers: { accept, 'graphql-require-preflight': '1' } })
+      const res = await t.app.inject({ method: 'GET', url: `/graphql?query=${encodeURIComponent('mutation { deleteUser(id: "1") }')}`, headers: { accept, 'graphql-require-preflight': '1' } })
       expect(res.statusCode).toBe(405)
     }
   })
@@ -90,7 +80,7 @@ describe('request errors: 4xx or 200 by media type, the same body', () => {
 
 describe('HTTP-level refusals keep their status under both media types', () => {
   it('429 when the cost budget is spent', async () => {
-    const small = await buildTestApp(db.url, { RATE_LIMIT_POINTS: '25' })
+    const small = await buildTestApp(t.db.url, { RATE_LIMIT_POINTS: '25' })
     try {
       const query = { query: '{ users(limit: 10) { posts(limit: 1) { id } } }' } // 21 points
       const send = (accept: string) => small.inject({ method: 'POST', url: '/graphql', payload: JSON.stringify(query), headers: { 'content-type': 'application/json', accept } })
