@@ -69,12 +69,21 @@ return {current, ttl, allowed, extra}
 
 type WithCommand = Redis & { bastionRateLease (key: string, need: number, max: number, windowMs: number, conditional: string, divisor: number, cap: number): Promise<[number, number, number, number]> }
 
+/** what Redis last said about a key's window: the fallback starts from it, not from zero */
+interface Known { count: number, resetAt: number }
+
 function memoryCounter (maxKeys = 50_000) {
-  const windows = new LRUCache<string, { count: number, resetAt: number }>({ max: maxKeys })
-  return function hit (key: string, amount: number, max: number, windowMs: number, conditional: boolean): Hit {
+  const windows = new LRUCache<string, Known>({ max: maxKeys })
+  return function hit (key: string, amount: number, max: number, windowMs: number, conditional: boolean, known?: Known): Hit {
     const now = Date.now()
     let w = windows.get(key)
     if (!w || w.resetAt <= now) windows.set(key, w = { count: 0, resetAt: now + windowMs })
+    // the window Redis last reported is still running: what every instance had used by then
+    // counts here too, so an outage lets through at most what was left, not a whole new limit
+    if (known && known.resetAt > now && known.count > w.count) {
+      w.count = known.count
+      w.resetAt = known.resetAt
+    }
     const ttl = w.resetAt - now
     if (conditional && w.count + amount > max) return { current: w.count, ttl, allowed: false }
     w.count += amount
@@ -103,6 +112,11 @@ interface Lease {
   spent: boolean
 }
 
+/** the window total Redis last reported, less this instance's unspent lease (`unspent`), which it may still use */
+function knownOf (lease: Lease | undefined, unspent: number): Known | undefined {
+  return lease ? { count: lease.total - lease.units - unspent, resetAt: lease.resetAt } : undefined
+}
+
 export function createCounter ({ redis, breaker, onFallback }: CounterOptions): Counter {
   const memory = memoryCounter()
   if (!redis) return async (...args) => memory(...args)
@@ -121,7 +135,7 @@ export function createCounter ({ redis, breaker, onFallback }: CounterOptions): 
     // wait for the call in flight (another may start before this one resumes: wait again)
     for (let pending = inflight.get(key); pending; pending = inflight.get(key)) {
       // that call took the fallback: so does this hit, rather than queue on a failing Redis
-      if (!await pending) return memory(key, amount, max, windowMs, conditional)
+      if (!await pending) return memory(key, amount, max, windowMs, conditional, knownOf(leases.get(key), 0))
     }
     const now = Date.now()
     let lease = leases.get(key)
@@ -155,7 +169,7 @@ export function createCounter ({ redis, breaker, onFallback }: CounterOptions): 
         return { current: total - credit, ttl, allowed: false }
       }, (err) => {
         if (!degraded) { degraded = true; onFallback?.(true, err) }
-        return memory(key, amount, max, windowMs, conditional)
+        return memory(key, amount, max, windowMs, conditional, knownOf(lease, credit))
       })
     } finally {
       inflight.delete(key)
