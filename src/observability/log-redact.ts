@@ -28,7 +28,7 @@ function holds (value: object, keys: readonly string[]): boolean {
  * this, e.g. pino's for `err`, sees an Error and its message and stack) and `keys` it has censored.
  */
 function censor<T extends object> (value: T, keys: readonly string[], headers?: object): T {
-  const descriptors = Object.getOwnPropertyDescriptors(value)
+  const descriptors: PropertyDescriptorMap = Object.getOwnPropertyDescriptors(value)
   // own accessors read as values: V8's Error `stack` getter answers only for the error itself
   for (const [key, d] of Object.entries(descriptors)) {
     if (d.get) descriptors[key] = { value: (value as Obj)[key], enumerable: d.enumerable, writable: true, configurable: true }
