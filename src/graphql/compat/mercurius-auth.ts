@@ -49,11 +49,11 @@ function propertyFields (schema: GraphQLSchema, authDirective: string): Property
 
 /**
  * Registers mercurius-auth for `@<authDirective>`, then gives the protected fields that have no
- * resolver of their own (User.email) a synchronous guard in place of mercurius-auth's async
- * wrapper: the same policy, called with the same arguments, failing with the same errors, without
- * a promise per field per row (graphql-jit then also leaves its promise path for each row). On
- * the bench's main query ({ users(limit: 10) { id name email } }) that is 13% of the bytes
- * allocated per request (docs/performance.md). Fields with a resolver keep mercurius-auth's.
+ * resolver of their own (a property of the parent) a synchronous guard in place of mercurius-auth's
+ * async wrapper: the same policy, called with the same arguments, failing with the same errors,
+ * without a promise per field per row (graphql-jit then also leaves its promise path for each row).
+ * On the bench's main query, a list with such a field, that is 13% of the bytes allocated per
+ * request (docs/performance.md, round 3). Fields with a resolver keep mercurius-auth's.
  */
 export async function registerDirectiveAuth<TParent, TArgs> (app: FastifyInstance, authDirective: string, applyPolicy: DirectivePolicy<TParent, TArgs>) {
   const fields = propertyFields(app.graphql.schema, authDirective)
