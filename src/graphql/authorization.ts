@@ -3,7 +3,6 @@
 import type { DirectiveNode, GraphQLResolveInfo } from 'graphql'
 import type { MercuriusContext } from 'mercurius'
 import { gqlError } from '../error-codes.js'
-import { directiveAuth } from './compat/mercurius-auth.js'
 import { securityEvent } from '../security/events.js'
 
 const requirements = new WeakMap<DirectiveNode, string>()
@@ -30,7 +29,8 @@ function deny (code: 'UNAUTHENTICATED' | 'FORBIDDEN', ctx: MercuriusContext, inf
   return code === 'UNAUTHENTICATED' ? gqlError(code, 'sign in to do this') : gqlError(code)
 }
 
-function applyPolicy (ast: DirectiveNode, parent: { id?: string }, args: { id?: string }, ctx: MercuriusContext, info: GraphQLResolveInfo) {
+/** the policy for `@auth`, registered by registerDirectiveAuth (src/graphql/compat/mercurius-auth.ts) */
+export function applyPolicy (ast: DirectiveNode, parent: { id?: string }, args: { id?: string }, ctx: MercuriusContext, info: GraphQLResolveInfo) {
   const caller = ctx.caller
   const onOperation = info.parentType.name === 'Mutation' || info.parentType.name === 'Query'
   const requires = required(ast)
@@ -41,5 +41,3 @@ function applyPolicy (ast: DirectiveNode, parent: { id?: string }, args: { id?: 
   if (requires === 'SELF' && (onOperation ? args.id : parent.id) === caller.sub) return true
   return deny('FORBIDDEN', ctx, info, requires)
 }
-
-export const authOptions = directiveAuth('auth', applyPolicy)

@@ -8,14 +8,14 @@ import fp from 'fastify-plugin'
 import mercurius from 'mercurius'
 import type { Config } from '../config.js'
 import { domains } from '../graphql/domain.js'
-import { authOptions } from '../graphql/authorization.js'
+import { applyPolicy } from '../graphql/authorization.js'
 import { deadlineLoaders, deadlineResolvers } from '../graphql/deadline.js'
 import { mergeByType } from '../graphql/domain.js'
 import { createErrorFormatter } from '../graphql/error-formatter.js'
 import { batchHook, costHook, parseOptions, validationRules } from '../graphql/limits/index.js'
 import { getOperationCheck } from '../graphql/get-operation.js'
 import { integerErrorPaths, persistedQueryProvider as mercuriusProvider, pinOperation } from '../graphql/compat/mercurius.js'
-import { mercuriusAuth } from '../graphql/compat/mercurius-auth.js'
+import { registerDirectiveAuth } from '../graphql/compat/mercurius-auth.js'
 import { graphqlOverHttp } from '../graphql/http-request.js'
 import { parsedDocumentsOnly } from '../graphql/parsed-only.js'
 import { repeatedFieldsLimit } from '../graphql/limits/selections.js'
@@ -101,7 +101,8 @@ export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, p
   if (config.otlpTracesUrl) traceGraphql(app)
   // runtime switches (and READ_ONLY): refused operations fail fast, before authorization and cost
   await app.register(switches, { config })
-  await app.register(mercuriusAuth, authOptions)
+  // mercurius-auth, with a synchronous guard on protected fields that have no resolver
+  await registerDirectiveAuth(app, 'auth', applyPolicy)
   // cost with the request's variables (QUERY_TOO_COMPLEX), context.cost, the cost budget
   app.graphql.addHook('preExecution', costHook(config, app.chargeCost))
 }, {

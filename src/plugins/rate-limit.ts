@@ -35,7 +35,10 @@ const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000))
 function storeFor (counter: Counter) {
   return class CounterStore {
     incr (key: string, cb: (err: Error | null, res?: { current: number, ttl: number }) => void, windowMs: number, max: number) {
-      counter(`rl:req:${key}`, 1, max, windowMs, false).then((hit) => cb(null, hit), cb)
+      const hit = counter(`rl:req:${key}`, 1, max, windowMs, false)
+      // most hits are answered at once (the lease): no promise to wait for
+      if (hit instanceof Promise) hit.then((h) => cb(null, h), cb)
+      else cb(null, hit)
     }
 
     child () { return this }

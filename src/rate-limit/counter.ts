@@ -17,6 +17,8 @@
 // for the call in flight, then spend the lease it brought (or make the next call); each concurrent
 // first hit used to reserve its own share and overwrite the previous lease, never handing it back.
 // Hand-written: the rate-limit stores on npm make one Redis call per request.
+// A hit the lease (or the memory fallback) answers is answered synchronously: no promise per request
+// on the common path; only a Redis call, or waiting for one, returns a promise.
 import type { Redis } from 'ioredis'
 import { LRUCache } from 'lru-cache'
 import type { RedisBreaker } from '../redis/breaker.js'
@@ -33,7 +35,7 @@ export interface Hit {
  * Adds `amount` to `key`'s window. Unconditional (the request limit): always counts, allowed
  * while the count stays within `max`. Conditional (the cost budget): adds only if it fits.
  */
-export type Counter = (key: string, amount: number, max: number, windowMs: number, conditional: boolean) => Promise<Hit>
+export type Counter = (key: string, amount: number, max: number, windowMs: number, conditional: boolean) => Hit | Promise<Hit>
 
 export const LEASE_DIVISOR = 16
 export const LEASE_MS = 1000
@@ -119,7 +121,7 @@ function knownOf (lease: Lease | undefined, unspent: number): Known | undefined 
 
 export function createCounter ({ redis, breaker, onFallback }: CounterOptions): Counter {
   const memory = memoryCounter()
-  if (!redis) return async (...args) => memory(...args)
+  if (!redis) return memory
   const client = redis as WithCommand
   // evalsha with the script's hash; ioredis loads it again after a Redis restart (NOSCRIPT)
   if (typeof client.bastionRateLease !== 'function') client.defineCommand('bastionRateLease', { numberOfKeys: 1, lua: LUA })
@@ -131,12 +133,17 @@ export function createCounter ({ redis, breaker, onFallback }: CounterOptions): 
   // key -> the Redis call in flight for it; resolves to false when Redis did not answer
   const inflight = new Map<string, Promise<boolean>>()
 
-  return async function hit (key, amount, max, windowMs, conditional) {
-    // wait for the call in flight (another may start before this one resumes: wait again)
+  // wait for the call in flight (another may start before this one resumes: wait again)
+  async function afterCall (key: string, amount: number, max: number, windowMs: number, conditional: boolean): Promise<Hit> {
     for (let pending = inflight.get(key); pending; pending = inflight.get(key)) {
       // that call took the fallback: so does this hit, rather than queue on a failing Redis
       if (!await pending) return memory(key, amount, max, windowMs, conditional, knownOf(leases.get(key), 0))
     }
+    return hit(key, amount, max, windowMs, conditional)
+  }
+
+  function hit (key: string, amount: number, max: number, windowMs: number, conditional: boolean): Hit | Promise<Hit> {
+    if (inflight.has(key)) return afterCall(key, amount, max, windowMs, conditional)
     const now = Date.now()
     let lease = leases.get(key)
     if (lease && lease.resetAt <= now) lease = undefined
@@ -146,6 +153,11 @@ export function createCounter ({ redis, breaker, onFallback }: CounterOptions): 
       lease.used += amount
       return { current: lease.total - lease.units, ttl: lease.resetAt - now, allowed: true }
     }
+    return call(key, amount, max, windowMs, conditional, lease)
+  }
+
+  // the Redis call (synchronous up to its first await: the key is in flight before hit returns)
+  async function call (key: string, amount: number, max: number, windowMs: number, conditional: boolean, lease: Lease | undefined): Promise<Hit> {
     // what is left of the lease goes into this call (handed back), and no other hit spends it
     const credit = lease?.units ?? 0
     if (lease) lease.units = 0
@@ -176,4 +188,6 @@ export function createCounter ({ redis, breaker, onFallback }: CounterOptions): 
       settle(answered)
     }
   }
+
+  return hit
 }

@@ -5,7 +5,7 @@ import Fastify from 'fastify'
 import mercurius, { type MercuriusContext } from 'mercurius'
 import { afterEach, describe, expect, it } from 'vitest'
 import { currentQueryText, integerErrorPaths, persistedQueryProvider, pinOperation, requestedOperationName } from '../../src/graphql/compat/mercurius.js'
-import { directiveAuth, mercuriusAuth } from '../../src/graphql/compat/mercurius-auth.js'
+import { directiveAuth, mercuriusAuth, registerDirectiveAuth } from '../../src/graphql/compat/mercurius-auth.js'
 
 const schema = 'type Query { a: String b: String }'
 const resolvers = { Query: { a: () => 'A', b: () => 'B' } }
@@ -133,5 +133,37 @@ describe('mercurius-auth internals the compatibility module reads', () => {
     const body = await post({ query: '{ a b }' })
     expect(body.data).toEqual({ a: 'A', b: null })
     expect(body.errors.map((e: { message: string }) => e.message)).toEqual(['not b'])
+  })
+
+  it('registerDirectiveAuth answers exactly as mercurius-auth alone, with a synchronous guard on fields without a resolver', async () => {
+    const rows = [{ id: '1', a: 'A1', b: 'B1', c: 'C1', d: 'D1' }, { id: '2', a: 'A2', b: 'B2', c: 'C2', d: 'D2' }]
+    // a allowed, b an Error from the policy, c refused by `false`, d allowed on row 1 only; e has a resolver
+    const policy = (_d: unknown, parent: { id: string }, _a: unknown, _c: unknown, info: { fieldName: string }) =>
+      info.fieldName === 'b' ? new Error('not b') : info.fieldName === 'c' ? false : info.fieldName === 'd' ? parent.id === '1' : true
+    const answers: unknown[] = []
+    for (const guard of [false, true]) {
+      app = Fastify()
+      await app.register(mercurius, {
+        schema: 'directive @auth on FIELD_DEFINITION type U { id: ID a: String @auth b: String @auth c: String @auth d: String @auth e: String @auth } type Query { us: [U] }',
+        resolvers: { Query: { us: () => rows }, U: { e: (u: { id: string }) => `E${u.id}` } },
+        jit: 1
+      })
+      if (guard) await registerDirectiveAuth(app, 'auth', policy as never)
+      else await app.register(mercuriusAuth, directiveAuth('auth', policy as never))
+      await app.ready()
+      const fields = (app.graphql.schema.getType('U') as unknown as { getFields: () => Record<string, { resolve: (...a: unknown[]) => unknown }> }).getFields()
+      // mercurius-auth wraps in an async function (what the guard is for); the guard is not one
+      expect(fields.a.resolve.constructor.name).toBe(guard ? 'Function' : 'AsyncFunction')
+      expect(fields.e.resolve.constructor.name).toBe('AsyncFunction')
+      // twice: graphql-js, then graphql-jit's compiled query
+      const first = await post({ query: '{ us { id a b c d e } }' })
+      expect(await post({ query: '{ us { id a b c d e } }' })).toEqual(first)
+      answers.push(first)
+      await app.close()
+      app = undefined
+    }
+    expect(answers[1]).toEqual(answers[0])
+    expect((answers[0] as { data: unknown }).data).toEqual({ us: [{ id: '1', a: 'A1', b: null, c: null, d: 'D1', e: 'E1' }, { id: '2', a: 'A2', b: null, c: null, d: null, e: 'E2' }] })
+    expect((answers[0] as { errors: Array<{ message: string }> }).errors.map((e) => e.message).sort()).toEqual(['Failed auth policy check on c', 'Failed auth policy check on c', 'Failed auth policy check on d', 'not b', 'not b'])
   })
 })
