@@ -29,8 +29,14 @@ export type Inlined = (literal: (value: string | number) => string) => string
 export interface TransactionOptions<T> {
   /** what is left of the request's deadline: the transaction's statement_timeout */
   timeoutMs?: number
-  /** runs right after BEGIN, in its round trip; fn receives its result */
+  /** runs right after BEGIN, in its round trip; fn receives its result (not with fold) */
   first?: Inlined
+  /**
+   * fn's first statement joins BEGIN's round trip too, after `first`: one round trip fewer. `first`
+   * cannot answer fn then: it refuses by raising SQLSTATE `refusal`, so that fn's statement does
+   * not run, and the transaction rejects with that error whatever fn made of it.
+   */
+  fold?: { refusal: string }
   /** runs right before COMMIT, in its round trip, with fn's result (undefined: nothing) */
   last?: (result: T) => Inlined | undefined
 }
@@ -49,6 +55,9 @@ export interface Database extends Queryable {
   onQuery (observer: (event: QueryEvent) => void): void
   close (): Promise<void>
 }
+
+/** the statement a fold prepares for its round trip (TransactionOptions.fold), deallocated in it */
+const FOLDED = 'bastion_folded'
 
 export interface DatabaseOptions {
   /** a URL, or a client configuration (TLS with a CA file: src/db/connection.ts) */
@@ -109,18 +118,74 @@ export function createDatabase (opts: DatabaseOptions): Database {
   // a simple query holding several statements answers with one result each: the last is the statement's
   const lastOf = (r: QueryResult | QueryResult[]) => Array.isArray(r) ? r[r.length - 1] : r
 
+  /**
+   * fn's first statement as simple-query text, to ride in BEGIN's round trip (TransactionOptions.fold):
+   * prepared, run with its values as literals and deallocated, inside the transaction (a session
+   * keeps nothing, so a pooler in transaction mode is fine). null: a value that is not a string,
+   * number, boolean or null (pg would convert it): the statement is sent on its own.
+   */
+  function inlined (text: string, values: unknown[] = []): string | null {
+    const literals: string[] = []
+    for (const v of values) {
+      if (v === null || v === undefined) literals.push('NULL')
+      else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') literals.push(pg.escapeLiteral(String(v)))
+      else return null
+    }
+    return `PREPARE ${FOLDED} AS ${text}; EXECUTE ${FOLDED}${literals.length > 0 ? `(${literals.join(', ')})` : ''}; DEALLOCATE ${FOLDED}`
+  }
+
   /** BEGIN, fn, COMMIT on one client; a pooled client is released (dropped when broken) */
   async function inTransaction<T> (client: pg.ClientBase & { release?: (err?: Error | boolean) => void }, fn: (tx: Queryable, first?: QueryResult) => Promise<T>, opts: TransactionOptions<T>): Promise<T> {
     let broken: Error | undefined
     // a checked-out client whose server goes away emits 'error': unheard, it would crash the process
     const lost = (err: Error) => { broken = err }
     client.on('error', lost)
+    // one round trip: a simple query may hold several statements (without parameters)
+    let begin = opts.timeoutMs === undefined ? 'BEGIN' : `BEGIN; SET LOCAL statement_timeout = ${Math.max(1, Math.floor(opts.timeoutMs))}`
+    if (opts.first) begin += `; ${opts.first(literal)}`
+    // with fold: BEGIN's round trip once sent, whether a failure in it may have left the folded
+    // statement prepared (its DEALLOCATE skipped), and first's refusal
+    let opened: Promise<unknown> | undefined
+    let leftPrepared = false
+    let refused: Error | undefined
+    const tx: Queryable = { query: (name, text, values) => run(client, name, text, values) }
+    const open = (statement: string | null) => {
+      opened = (client.query(statement ? `${begin}; ${statement}` : begin) as unknown as Promise<QueryResult[]>)
+        .catch((err: Error & { code?: string }) => {
+          if (err.code === opts.fold?.refusal) refused = err
+          throw err
+        })
+      return opened
+    }
+    const foldInto: Queryable = {
+      query: <R extends QueryResultRow>(name: string, text: string, values?: unknown[]) => {
+        if (opened) return opened.then(() => run<R>(client, name, text, values))
+        const statement = inlined(text, values)
+        const start = performance.now()
+        open(statement)
+        if (!statement) return opened!.then(() => run<R>(client, name, text, values))
+        // the EXECUTE's result: DEALLOCATE's is last
+        return opened!.then((results) => {
+          const result = (results as unknown as Array<QueryResult<R>>).at(-2)!
+          notify({ name, text, values, durationMs: performance.now() - start, rows: result.rows.length })
+          return result
+        }, (error: Error) => {
+          // a refusal comes before PREPARE; any other failure may come after it
+          if (!refused) { leftPrepared = true; notify({ name, text, values, durationMs: performance.now() - start, error }) }
+          throw error
+        })
+      }
+    }
     try {
-      // one round trip: a simple query may hold several statements (without parameters)
-      let begin = opts.timeoutMs === undefined ? 'BEGIN' : `BEGIN; SET LOCAL statement_timeout = ${Math.max(1, Math.floor(opts.timeoutMs))}`
-      if (opts.first) begin += `; ${opts.first(literal)}`
-      const started = await client.query(begin) as QueryResult | QueryResult[]
-      const result = await fn({ query: (name, text, values) => run(client, name, text, values) }, opts.first ? lastOf(started) : undefined)
+      let result: T
+      if (opts.fold) {
+        result = await fn(foldInto)
+        // fn sent nothing: BEGIN (and first) still run
+        if (!opened) await open(null)
+      } else {
+        const started = await client.query(begin) as QueryResult | QueryResult[]
+        result = await fn(tx, opts.first ? lastOf(started) : undefined)
+      }
       const last = opts.last?.(result)
       // the statement before COMMIT failing aborts the transaction: COMMIT is skipped, the catch rolls back
       await client.query(last ? `${last(literal)}; COMMIT` : 'COMMIT')
@@ -129,8 +194,12 @@ export function createDatabase (opts: DatabaseOptions): Database {
       // A lost connection cannot roll back (the server already did): drop it from the pool;
       // so is one that led to a read-only server.
       if (databaseFailure(err) === 'SERVICE_UNAVAILABLE' || isReadOnly(err)) broken = err as Error
-      else await client.query('ROLLBACK').catch((e: Error) => { broken = e })
-      throw err
+      else {
+        // a folded statement that failed skipped its DEALLOCATE (one that never got prepared: 26000)
+        await client.query(leftPrepared ? `ROLLBACK; DEALLOCATE ${FOLDED}` : 'ROLLBACK')
+          .catch((e: Error & { code?: string }) => { if (e.code !== '26000') broken = e })
+      }
+      throw refused ?? err
     } finally {
       client.off('error', lost)
       client.release?.(broken)

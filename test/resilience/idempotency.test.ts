@@ -128,25 +128,27 @@ describe('round trips', () => {
     return { sent, stop: () => { recording = false; t.app.db.pool.off('acquire', onAcquire) } }
   }
 
-  it('a createPost with a key takes three: BEGIN with the claim, the insert, the result with COMMIT', async () => {
+  it('a createPost with a key takes two: BEGIN with the claim and the insert, the result with COMMIT', async () => {
     const { sent, stop } = recordStatements()
-    const first = await post('trips-1', 'three')
+    const first = await post('trips-1', 'two')
     stop()
     expect(first.body.errors).toBeUndefined()
     const writes = sent.filter((text) => !/^\s*SELECT/i.test(text))
     expect(writes.map((text) => text.trim().split(/\s+/).slice(0, 3).join(' '))).toEqual([
       'BEGIN; SET LOCAL',
-      'INSERT INTO posts',
       'UPDATE idempotency_keys SET'
     ])
-    expect(writes[0]).toMatch(/INSERT INTO idempotency_keys/)
-    expect(writes[2]).toMatch(/; COMMIT$/)
-    // and a replay: the claim, what the key holds, COMMIT
+    // the claim before the insert: a live key aborts the transaction before the insert runs
+    expect(writes[0]).toMatch(/; SELECT idempotency_claim\(.*\); PREPARE \w+ AS\s+INSERT INTO posts .*; EXECUTE \w+\(.*\); DEALLOCATE \w+$/s)
+    expect(writes[1]).toMatch(/; COMMIT$/)
+    // and a replay: the claim refuses (nothing inserted), ROLLBACK, then what the key holds
+    const before = await count('posts')
     const again = recordStatements()
-    const retry = await post('trips-1', 'three')
+    const retry = await post('trips-1', 'two')
     again.stop()
     expect(retry.body).toEqual(first.body)
-    expect(again.sent.filter((text) => !/^\s*SELECT/i.test(text)).map((text) => text.trim().split(/[\s;]+/)[0])).toEqual(['BEGIN', 'COMMIT'])
+    expect(again.sent.map((text) => text.trim().split(/[\s;]+/)[0])).toEqual(['BEGIN', 'ROLLBACK', 'SELECT'])
+    expect(await count('posts')).toBe(before)
   })
 
   it('inlines the key safely: quotes and backslashes are data (the caller is a numeric user id)', async () => {
