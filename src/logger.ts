@@ -4,7 +4,7 @@
 // `variables` serializer (src/observability/redact.ts).
 import type { LoggerOptions } from 'pino'
 import type { Config } from './config.js'
-import { redactBindings, redactLine } from './observability/log-redact.js'
+import { redactBindings, redactLine, serializeError } from './observability/log-redact.js'
 import { redactVariables } from './observability/redact.js'
 import { traceIds } from './observability/trace-ids.js'
 
@@ -13,7 +13,7 @@ export function loggerOptions (config: Config, pretty = false): LoggerOptions {
     level: config.LOG_LEVEL,
     formatters: { log: redactLine },
     onChild: redactBindings,
-    serializers: { variables: redactVariables },
+    serializers: { variables: redactVariables, err: serializeError },
     // tracing on: trace_id and span_id on every line logged inside a traced request (nothing added otherwise)
     ...(config.otlpTracesUrl ? { mixin: traceIds } : {}),
     ...(pretty ? { transport: { target: 'pino-pretty', options: { translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } } } : {})

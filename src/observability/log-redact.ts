@@ -64,7 +64,7 @@ export function redactLine (obj: Obj): Obj {
 }
 
 const { chindingsSym } = pino.symbols
-const BOUND_SECRET = /"(password|token|secret)":/
+const BOUND_SECRET = /"(password|token|secret|authorization|cookie|set-cookie|x-api-key)":/
 
 /**
  * pino's `onChild`: a child logger's bindings are serialized once, when it is made (pino applies
@@ -77,4 +77,17 @@ export function redactBindings (child: Logger): void {
   if (!BOUND_SECRET.test(bound)) return
   const redacted = redactLine(JSON.parse(`{${bound.slice(1)}}`) as Obj)
   target[chindingsSym] = `,${JSON.stringify(redacted).slice(1, -1)}`
+}
+
+type SerializedError = ReturnType<typeof pino.stdSerializers.err> & { command?: { name?: unknown, args?: unknown } }
+
+/**
+ * pino's `err` serializer, less a failed command's arguments: ioredis puts them on the errors it
+ * raises (`err.command.args`), and an AUTH carries the password, other commands keys and cached
+ * values. The command's name stays.
+ */
+export function serializeError (err: Error): SerializedError {
+  const out = pino.stdSerializers.err(err) as SerializedError
+  if (out && typeof out.command === 'object' && out.command !== null && 'args' in out.command) out.command = { name: out.command.name }
+  return out
 }

@@ -5,7 +5,8 @@
 // arrays and objects keep their first entries.
 import { bounded } from '../http-errors.js'
 
-const SECRET_KEY = /pass(word|wd|phrase)?|secret|token|authorization|cookie|api[-_]?key|credential|private[-_]?key/i
+// `auth` only as the whole name: as a part it would hide `author` and `authorId`
+const SECRET_KEY = /pass(word|wd|phrase)?|pwd|secret|token|jwt|bearer|session|^auth$|authorization|cookie|api[-_]?key|credential|private[-_]?key/i
 const MAX_DEPTH = 8
 export const CENSOR = '[redacted]'
 const STRING_MAX = 200

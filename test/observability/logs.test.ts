@@ -65,7 +65,7 @@ it('redacts credentials: headers, and GraphQL variables named like passwords, to
   const { app, raw, of } = await appWithLogs({ LOG_LEVEL: 'debug', SLOW_OPERATION_MS: '0' })
   try {
     const jwt = token('1')
-    const variables = { limit: 1, password: 'hunter2-secret', apiToken: 'tok-secret', nested: { clientSecret: 'nested-secret', list: [{ Authorization: 'auth-secret' }] }, keep: 'visible' }
+    const variables = { limit: 1, password: 'hunter2-secret', apiToken: 'tok-secret', nested: { clientSecret: 'nested-secret', list: [{ Authorization: 'auth-secret' }] }, keep: 'visible', pwd: 'pwd-secret', jwt: 'jwt-secret', auth: 'auth2-secret', bearer: 'bearer-secret', sessionId: 'session-secret', authorId: '7' }
     const res = await gql(app, 'query Q($limit: Int) { users(limit: $limit) { id } }', {
       token: jwt, variables, headers: { cookie: 'session=cookie-secret', 'x-request-id': 'redact-1' }
     })
@@ -73,13 +73,13 @@ it('redacts credentials: headers, and GraphQL variables named like passwords, to
     const slow = of('redact-1').filter((l) => l.msg === 'slow graphql operation')
     expect(slow).toEqual([expect.objectContaining({
       level: 40, operationName: 'Q', operationType: 'query', outcome: 'success', durationMs: expect.any(Number),
-      variables: { limit: 1, password: '[redacted]', apiToken: '[redacted]', nested: { clientSecret: '[redacted]', list: [{ Authorization: '[redacted]' }] }, keep: 'visible' }
+      variables: { limit: 1, password: '[redacted]', apiToken: '[redacted]', nested: { clientSecret: '[redacted]', list: [{ Authorization: '[redacted]' }] }, keep: 'visible', pwd: '[redacted]', jwt: '[redacted]', auth: '[redacted]', bearer: '[redacted]', sessionId: '[redacted]', authorId: '7' }
     })])
     // a line that logs headers (a plugin, a debugging session) has them redacted by path
     app.log.info({ headers: { authorization: `Bearer ${jwt}`, cookie: 'a=cookie-secret', 'set-cookie': 'b=cookie-secret', accept: '*/*' } }, 'headers')
     expect(JSON.parse(raw.at(-1)!)).toMatchObject({ headers: { authorization: '[redacted]', cookie: '[redacted]', 'set-cookie': '[redacted]', accept: '*/*' } })
     const all = raw.join('')
-    for (const secret of [jwt, 'cookie-secret', 'hunter2-secret', 'tok-secret', 'nested-secret', 'auth-secret']) expect(all).not.toContain(secret)
+    for (const secret of [jwt, 'cookie-secret', 'hunter2-secret', 'tok-secret', 'nested-secret', 'auth-secret', 'pwd-secret', 'jwt-secret', 'auth2-secret', 'bearer-secret', 'session-secret']) expect(all).not.toContain(secret)
   } finally {
     await app.close()
   }
