@@ -1,7 +1,8 @@
 // Fixed-window counters for the request limit and the cost budget, shared by every instance
 // through Redis (one Lua script per call), with a per-instance in-memory counter whenever a Redis
 // call fails or the circuit breaker is open (src/redis/breaker.ts): an outage weakens the limit,
-// never removes it.
+// never removes it. The fallback starts from the window total Redis last reported, and what it
+// lets through is added to Redis with the key's next call there.
 //
 // Leases keep Redis off most requests of a busy client: with each call an instance reserves, on
 // top of what it needs, a lease it spends locally for up to LEASE_MS, then hands back what is left
@@ -132,12 +133,26 @@ export function createCounter ({ redis, breaker, onFallback }: CounterOptions): 
 
   // key -> the Redis call in flight for it; resolves to false when Redis did not answer
   const inflight = new Map<string, Promise<boolean>>()
+  // units this instance counted in memory while Redis did not answer, added to the key's next
+  // call: the other instances then see what it let through meanwhile, rather than a fresh window
+  const owed = new LRUCache<string, Known>({ max: 50_000 })
+  function owe (key: string, units: number, resetAt: number) {
+    const o = owed.get(key)
+    if (o && o.resetAt > Date.now()) o.count += units
+    else owed.set(key, { count: units, resetAt })
+  }
+  function fallback (key: string, amount: number, max: number, windowMs: number, conditional: boolean, known: Known | undefined): Hit {
+    const hit = memory(key, amount, max, windowMs, conditional, known)
+    // a refused conditional hit added nothing; an unconditional one counts either way
+    if (!conditional || hit.allowed) owe(key, amount, Date.now() + hit.ttl)
+    return hit
+  }
 
   // wait for the call in flight (another may start before this one resumes: wait again)
   async function afterCall (key: string, amount: number, max: number, windowMs: number, conditional: boolean): Promise<Hit> {
     for (let pending = inflight.get(key); pending; pending = inflight.get(key)) {
       // that call took the fallback: so does this hit, rather than queue on a failing Redis
-      if (!await pending) return memory(key, amount, max, windowMs, conditional, knownOf(leases.get(key), 0))
+      if (!await pending) return fallback(key, amount, max, windowMs, conditional, knownOf(leases.get(key), 0))
     }
     return hit(key, amount, max, windowMs, conditional)
   }
@@ -162,12 +177,16 @@ export function createCounter ({ redis, breaker, onFallback }: CounterOptions): 
     const credit = lease?.units ?? 0
     if (lease) lease.units = 0
     const cap = Math.max(LEASE_MIN * amount, 2 * ((lease?.used ?? 0) + amount))
+    // what was counted in memory during an outage goes with this call (a debt of an ended window is dropped)
+    const o = owed.get(key)
+    const debt = o && o.resetAt > Date.now() ? o.count : 0
+    if (o) owed.delete(key)
     let answered = false
     let settle!: (ok: boolean) => void
     inflight.set(key, new Promise((resolve) => { settle = resolve }))
     try {
       return await breaker.run(async (r) => {
-        const [total, ttl, allowed, extra] = await (r as WithCommand).bastionRateLease(key, amount - credit, max, windowMs, conditional ? '1' : '0', LEASE_DIVISOR, cap)
+        const [total, ttl, allowed, extra] = await (r as WithCommand).bastionRateLease(key, amount - credit + debt, max, windowMs, conditional ? '1' : '0', LEASE_DIVISOR, cap)
         answered = true
         if (degraded) { degraded = false; onFallback?.(false) }
         const resetAt = Date.now() + ttl
@@ -175,13 +194,16 @@ export function createCounter ({ redis, breaker, onFallback }: CounterOptions): 
           leases.set(key, { units: extra, used: amount, total, resetAt, refreshAt: Math.min(resetAt, Date.now() + LEASE_MS), spent: false })
           return { current: total - extra, ttl, allowed: true }
         }
-        // a refused conditional hit added nothing: the credit is still this instance's to spend
+        // a refused conditional hit added nothing: the credit is still this instance's to spend,
+        // and the debt still to be paid
         if (conditional && lease && credit > 0) lease.units = credit
+        if (conditional && debt > 0) owe(key, debt, o!.resetAt)
         if (!conditional) leases.set(key, { units: 0, used: 0, total, resetAt, refreshAt: resetAt, spent: true })
         return { current: total - credit, ttl, allowed: false }
       }, (err) => {
         if (!degraded) { degraded = true; onFallback?.(true, err) }
-        return memory(key, amount, max, windowMs, conditional, knownOf(lease, credit))
+        if (debt > 0) owe(key, debt, o!.resetAt)
+        return fallback(key, amount, max, windowMs, conditional, knownOf(lease, credit))
       })
     } finally {
       inflight.delete(key)

@@ -4,9 +4,9 @@
 // test then hangs with SIGSTOP.
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { createRedis } from '../../src/plugins/redis.js'
-import { createBreaker } from '../../src/redis/breaker.js'
+import { createBreaker, type RedisBreaker } from '../../src/redis/breaker.js'
 import { createCounter, type Counter } from '../../src/rate-limit/counter.js'
-import { startRedis, type PrivateRedis } from '../helpers/faults.js'
+import { startRedis, waitUntil, type PrivateRedis } from '../helpers/faults.js'
 import { describeWith } from '../helpers/services.js'
 
 const LIMIT = 100
@@ -16,17 +16,17 @@ describeWith('redis', 'the request limit through a Redis outage', () => {
   let redis: PrivateRedis
   const clients: Array<ReturnType<typeof createRedis>> = []
 
-  async function instance (): Promise<Counter> {
+  async function instance (resetMs = 60_000): Promise<{ counter: Counter, breaker: RedisBreaker }> {
     const client = createRedis({ url: redis.url, commandTimeoutMs: 100, keyPrefix: 'outage-test:', name: 'outage-test' })
     clients.push(client)
     await client.connect()
-    const breaker = createBreaker(client, { failures: 2, resetMs: 60_000, commandTimeoutMs: 100 })
-    return createCounter({ redis: client, breaker })
+    const breaker = createBreaker(client, { failures: 2, resetMs, commandTimeoutMs: 100 })
+    return { counter: createCounter({ redis: client, breaker }), breaker }
   }
 
-  async function hits (counter: Counter, n: number): Promise<number> {
+  async function hits (counter: Counter, n: number, key = 'rl:req:u:1'): Promise<number> {
     let allowed = 0
-    for (let i = 0; i < n; i++) if ((await counter('rl:req:u:1', 1, LIMIT, WINDOW_MS, false)).allowed) allowed++
+    for (let i = 0; i < n; i++) if ((await counter(key, 1, LIMIT, WINDOW_MS, false)).allowed) allowed++
     return allowed
   }
 
@@ -37,8 +37,8 @@ describeWith('redis', 'the request limit through a Redis outage', () => {
   })
 
   it('lets through at most what was left of the limit, on an instance that had seen the others use most of it', async () => {
-    const a = await instance()
-    const b = await instance()
+    const { counter: a } = await instance()
+    const { counter: b } = await instance()
     const before = await hits(a, 40) + await hits(b, 40) + await hits(a, 10)
     expect(before).toBe(90)
 
@@ -51,5 +51,27 @@ describeWith('redis', 'the request limit through a Redis outage', () => {
     } finally {
       redis.resume()
     }
+  })
+
+  it('tells Redis, once it answers again, what an instance let through meanwhile: the others do not start afresh', async () => {
+    const key = 'rl:req:u:2'
+    const a = await instance(100)
+    const before = await hits(a.counter, 20, key)
+    redis.pause()
+    let during: number
+    try {
+      during = await hits(a.counter, 30, key)
+    } finally {
+      redis.resume()
+    }
+    expect(before + during).toBe(50)
+    await waitUntil(() => a.breaker.state === 'closed', 5_000)
+    // a's next call carries the 30 it counted in memory
+    const after = await hits(a.counter, 1, key)
+    // an instance that knew nothing of the outage (without the debt, 111 of 100 went through in all)
+    const b = await instance()
+    const others = await hits(b.counter, LIMIT, key)
+    expect(before + during + after + others).toBeLessThanOrEqual(LIMIT)
+    expect(others).toBeGreaterThan(0)
   })
 })
