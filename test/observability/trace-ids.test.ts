@@ -1,16 +1,17 @@
 // The log mixin's ids (src/observability/trace-ids.ts): those of the active span, and of the
 // request's span where an operation that is not sampled runs its resolvers with no span active
 // (so the PostgreSQL and Redis instrumentations skip their calls): those lines keep the ids too.
-import { context, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api'
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
+import { context, propagation, ROOT_CONTEXT, trace, TraceFlags } from '@opentelemetry/api'
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { traceIds, withoutSpan } from '../../src/observability/trace-ids.js'
 
 const unsampled = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.NONE }
 
 describe('trace ids on log lines', () => {
-  beforeAll(() => { context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable()) })
-  afterAll(() => { context.disable() })
+  // the SDK's registration, as src/observability/tracing-setup.ts does: its AsyncLocalStorage context manager
+  beforeAll(() => { new NodeTracerProvider().register() })
+  afterAll(() => { trace.disable(); context.disable(); propagation.disable() })
 
   it('the active span\'s ids; none outside a span or with the all-zero trace id', () => {
     const ctx = trace.setSpanContext(ROOT_CONTEXT, unsampled)
