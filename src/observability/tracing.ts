@@ -15,8 +15,9 @@ import { withTimeout } from '../timeout.js'
 import { withoutSpan } from './trace-ids.js'
 
 const SPAN = Symbol('graphql operation span')
-const UNSAMPLED = Symbol('context of an operation that is not sampled')
-type Traced = MercuriusContext & { [SPAN]?: Span, [UNSAMPLED]?: Context, cost?: { complexity?: unknown, depth?: unknown } }
+// the context the root resolvers run in: the operation span's, or (not sampled) the request's without its span
+const RESOLVERS = Symbol('context of the root resolvers')
+type Traced = MercuriusContext & { [SPAN]?: Span, [RESOLVERS]?: Context, cost?: { complexity?: unknown, depth?: unknown } }
 
 /** the operation span of a GraphQL context, when tracing is on */
 export const operationSpan = (ctx: unknown): Span | undefined => (ctx as Traced | undefined)?.[SPAN]
@@ -66,7 +67,7 @@ export function traceGraphql (app: FastifyInstance, { parentBased }: { parentBas
       const parent = trace.getSpan(active)
       if (parent && (parent.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) {
         // the active context without its (non-recording) span, for the root resolvers
-        ctx[UNSAMPLED] = withoutSpan(active)
+        ctx[RESOLVERS] = withoutSpan(active)
         return
       }
     }
@@ -74,7 +75,7 @@ export function traceGraphql (app: FastifyInstance, { parentBased }: { parentBas
     const { type, name: opName } = pinnedOperation(ctx)
     const span = tracer.startSpan(opName ? `${type} ${opName}` : type, undefined, active)
     if (!span.isRecording()) {
-      ctx[UNSAMPLED] = withoutSpan(active)
+      ctx[RESOLVERS] = withoutSpan(active)
       return
     }
     // attributes after the sampling decision: the document hash only for operations that are kept
@@ -84,6 +85,7 @@ export function traceGraphql (app: FastifyInstance, { parentBased }: { parentBas
       'graphql.document.hash': documentHash(document)
     })
     ctx[SPAN] = span
+    ctx[RESOLVERS] = trace.setSpan(active, span)
   })
   app.graphql.addHook('onResolution', function endOperationSpan (_execution, context) {
     const ctx = context as Traced
@@ -105,11 +107,10 @@ export function traceGraphql (app: FastifyInstance, { parentBased }: { parentBas
     for (const field of Object.values(root.getFields())) {
       const resolve = field.resolve as GraphQLFieldResolver<unknown, Traced> | undefined
       if (!resolve) continue
+      // the context made once per operation (preExecution), the resolver's arguments passed through: no closure per call
       field.resolve = (parent, args, ctx, info) => {
-        const span = ctx[SPAN]
-        if (span) return otel.with(trace.setSpan(otel.active(), span), () => resolve(parent, args, ctx, info))
-        const unsampled = ctx[UNSAMPLED]
-        return unsampled ? otel.with(unsampled, () => resolve(parent, args, ctx, info)) : resolve(parent, args, ctx, info)
+        const resolvers = ctx[RESOLVERS]
+        return resolvers ? otel.with(resolvers, resolve, undefined, parent, args, ctx, info) : resolve(parent, args, ctx, info)
       }
     }
   }
