@@ -6,16 +6,18 @@
 // An operation that is not sampled keeps no span: its root resolvers run with none active, so the
 // PostgreSQL and Redis instrumentations (requireParentSpan) return at their first line.
 import { createHash } from 'node:crypto'
-import { context as otel, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api'
+import { context as otel, SpanStatusCode, trace, TraceFlags, type Context, type Span } from '@opentelemetry/api'
 import type { FastifyInstance } from 'fastify'
 import { isObjectType, print, type DocumentNode, type GraphQLFieldResolver } from 'graphql'
 import type { MercuriusContext } from 'mercurius'
 import { pinnedOperation } from '../graphql/compat/mercurius.js'
 import { withTimeout } from '../timeout.js'
+import { withoutSpan } from './trace-ids.js'
 
 const SPAN = Symbol('graphql operation span')
-const UNSAMPLED = Symbol('context of an operation that is not sampled')
-type Traced = MercuriusContext & { [SPAN]?: Span, [UNSAMPLED]?: Context, cost?: { complexity?: unknown, depth?: unknown } }
+// the context the root resolvers run in: the operation span's, or (not sampled) the request's without its span
+const RESOLVERS = Symbol('context of the root resolvers')
+type Traced = MercuriusContext & { [SPAN]?: Span, [RESOLVERS]?: Context, cost?: { complexity?: unknown, depth?: unknown } }
 
 /** the operation span of a GraphQL context, when tracing is on */
 export const operationSpan = (ctx: unknown): Span | undefined => (ctx as Traced | undefined)?.[SPAN]
@@ -50,16 +52,30 @@ export function recordErrors (ctx: unknown, errors: Array<{ err: unknown, code: 
   if (!executed) span.end()
 }
 
-export function traceGraphql (app: FastifyInstance) {
+/**
+ * `parentBased`: the sampler follows the parent's decision (parentbased_*, the default), so an
+ * operation under a request span that is not sampled is not sampled either: no span is started
+ * for it at all (the sampler call, its random span id and the span object were most of the cost
+ * of an unsampled operation, measured in docs/tracing.md, "Cost").
+ */
+export function traceGraphql (app: FastifyInstance, { parentBased }: { parentBased: boolean }) {
   const tracer = trace.getTracer('bastion-graphql')
   app.graphql.addHook('preExecution', function startOperationSpan (_schema, document, context) {
     const ctx = context as Traced
+    const active = otel.active()
+    if (parentBased) {
+      const parent = trace.getSpan(active)
+      if (parent && (parent.spanContext().traceFlags & TraceFlags.SAMPLED) === 0) {
+        // the active context without its (non-recording) span, for the root resolvers
+        ctx[RESOLVERS] = withoutSpan(active)
+        return
+      }
+    }
     // the operation that executes (src/graphql/compat/mercurius.ts)
     const { type, name: opName } = pinnedOperation(ctx)
-    const span = tracer.startSpan(opName ? `${type} ${opName}` : type)
+    const span = tracer.startSpan(opName ? `${type} ${opName}` : type, undefined, active)
     if (!span.isRecording()) {
-      // the active context without its (non-recording) span, for the root resolvers
-      ctx[UNSAMPLED] = trace.deleteSpan(otel.active())
+      ctx[RESOLVERS] = withoutSpan(active)
       return
     }
     // attributes after the sampling decision: the document hash only for operations that are kept
@@ -69,6 +85,7 @@ export function traceGraphql (app: FastifyInstance) {
       'graphql.document.hash': documentHash(document)
     })
     ctx[SPAN] = span
+    ctx[RESOLVERS] = trace.setSpan(active, span)
   })
   app.graphql.addHook('onResolution', function endOperationSpan (_execution, context) {
     const ctx = context as Traced
@@ -90,11 +107,10 @@ export function traceGraphql (app: FastifyInstance) {
     for (const field of Object.values(root.getFields())) {
       const resolve = field.resolve as GraphQLFieldResolver<unknown, Traced> | undefined
       if (!resolve) continue
+      // the context made once per operation (preExecution), the resolver's arguments passed through: no closure per call
       field.resolve = (parent, args, ctx, info) => {
-        const span = ctx[SPAN]
-        if (span) return otel.with(trace.setSpan(otel.active(), span), () => resolve(parent, args, ctx, info))
-        const unsampled = ctx[UNSAMPLED]
-        return unsampled ? otel.with(unsampled, () => resolve(parent, args, ctx, info)) : resolve(parent, args, ctx, info)
+        const resolvers = ctx[RESOLVERS]
+        return resolvers ? otel.with(resolvers, resolve, undefined, parent, args, ctx, info) : resolve(parent, args, ctx, info)
       }
     }
   }

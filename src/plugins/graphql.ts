@@ -98,7 +98,7 @@ export default fp<GraphqlOptions>(async function graphqlPlugin (app, { config, p
   // operation metrics and the slow-operation log; next, so a later hook that rejects still knows the operation
   observeGraphql(app, { operationNamesMax: config.METRICS_OPERATION_NAMES_MAX, slowOperationMs: config.SLOW_OPERATION_MS })
   // tracing on: one span per operation (src/observability/tracing.ts); before any hook that may refuse
-  if (config.otlpTracesUrl) traceGraphql(app)
+  if (config.otlpTracesUrl) traceGraphql(app, { parentBased: config.OTEL_TRACES_SAMPLER.startsWith('parentbased_') })
   // runtime switches (and READ_ONLY): refused operations fail fast, before authorization and cost
   await app.register(switches, { config })
   // mercurius-auth, with a synchronous guard on protected fields that have no resolver
