@@ -13,10 +13,11 @@
 import { register } from 'node:module'
 import { createAddHookMessageChannel } from 'import-in-the-middle'
 import { FastifyOtelInstrumentation } from '@fastify/otel'
+import type { Span } from '@opentelemetry/api'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { registerInstrumentations } from '@opentelemetry/instrumentation'
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis'
-import { PgInstrumentation } from '@opentelemetry/instrumentation-pg'
+import { PgInstrumentation, type PgRequestHookInformation } from '@opentelemetry/instrumentation-pg'
 import { resourceFromAttributes } from '@opentelemetry/resources'
 import {
   AlwaysOffSampler, AlwaysOnSampler, BatchSpanProcessor, NodeTracerProvider, ParentBasedSampler, TraceIdRatioBasedSampler,
@@ -64,6 +65,15 @@ async function exporter (config: Config): Promise<SpanExporter> {
   return new OTLPTraceExporter(options)
 }
 
+// A statement sent as one simple query (BEGIN with an Idempotency-Key's claim and the write's
+// first statement, a stored result with COMMIT: src/db/database.ts) carries its values as quoted
+// literals, personal data included. The span keeps the statement's text with each literal as '?',
+// as it keeps a parameterised statement's text without its values.
+const LITERAL = /'(?:[^']|'')*'/g
+function withoutLiterals (span: Span, { query }: PgRequestHookInformation) {
+  if (query.values === undefined && query.text.includes("'")) span.setAttribute('db.query.text', query.text.replace(LITERAL, "'?'"))
+}
+
 export async function startTracing (config: Config): Promise<NodeTracerProvider> {
   // ESM: the modules imported after this point (pg, ioredis, http) are patched as they load
   const { registerOptions, waitForAllMessagesAcknowledged } = createAddHookMessageChannel()
@@ -94,7 +104,7 @@ export async function startTracing (config: Config): Promise<NodeTracerProvider>
       }),
       // no span without a parent; a request that is not sampled has none where its resolvers run
       // (src/observability/tracing.ts), so its queries skip the instrumentation at its first line
-      new PgInstrumentation({ requireParentSpan: true }),
+      new PgInstrumentation({ requireParentSpan: true, requestHook: withoutLiterals }),
       new IORedisInstrumentation({ requireParentSpan: true })
     ]
   })

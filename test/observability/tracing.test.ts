@@ -9,7 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { inject } from 'vitest'
 import pg from 'pg'
 import { sha256 } from '../../src/graphql/persisted-queries.js'
-import { createTestDatabase, JWT_SECRET, type TestDatabase } from '../helpers/app.js'
+import { createTestDatabase, JWT_SECRET, token, type TestDatabase } from '../helpers/app.js'
 import { startServer, type ServerProcess } from '../helpers/child.js'
 import { waitUntil } from '../helpers/faults.js'
 import { deleteRedisKeys, describeWith, TEST_REDIS_URL } from '../helpers/services.js'
@@ -109,6 +109,22 @@ describeWith('redis', 'OpenTelemetry tracing', () => {
       const event = sentry.events.find((e) => e.tags?.request_id === 'traced-2')!
       expect(event.tags?.trace_id).toBe(t2.traceId)
       expect(server.logs.find((l) => l.reqId === 'traced-2' && l.msg === 'unexpected error')).toMatchObject({ trace_id: t2.traceId })
+
+      // an Idempotency-Key write sends its values as literals in one simple query: its span keeps
+      // the statement, never the values
+      const secret = `literal-${randomBytes(4).toString('hex')}`
+      const t3 = traceparent()
+      const created = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token('1', ['admin'])}`, 'idempotency-key': secret, traceparent: t3.header(t3.traceId, t3.parent) },
+        body: JSON.stringify({ query: `mutation CreateTraced { createUser(input: { name: "${secret}", email: "${secret}@example.com" }) { id } }` })
+      })
+      expect(created.status).toBe(200)
+      expect(((await created.json()) as { errors?: unknown }).errors).toBeUndefined()
+      await waitUntil(() => receiver.spans.some((s) => s.traceId === t3.traceId && s.name === 'mutation CreateTraced'), 20_000)
+      const written = receiver.spans.filter((s) => s.traceId === t3.traceId && isDb(s, 'postgresql'))
+      expect(written.map((s) => s.attributes['db.query.text'] ?? s.attributes['db.statement']).join('\n')).toContain('idempotency_claim')
+      expect(JSON.stringify(receiver.spans.filter((s) => s.traceId === t3.traceId))).not.toContain(secret)
     } finally {
       await stop(server)
     }
