@@ -5,7 +5,7 @@
 // arrays and objects keep their first entries.
 import { bounded } from '../http-errors.js'
 
-// `auth` only as the whole name: as a part it would hide `author` and `authorId`
+// `auth` only as the whole name: as a part of one it would hide names that merely begin with it
 const SECRET_KEY = /pass(word|wd|phrase)?|pwd|secret|token|jwt|bearer|session|^auth$|authorization|cookie|api[-_]?key|credential|private[-_]?key/i
 const MAX_DEPTH = 8
 export const CENSOR = '[redacted]'
