@@ -8,6 +8,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { Redis } from 'ioredis'
 import pg from 'pg'
 import { signToken } from '../src/auth/jwt.js'
 import { withDatabase } from '../src/db/connection.js'
@@ -258,3 +259,9 @@ if (Number(args.steady) > 0 && !args.identity) {
 }
 
 await onAdmin([`DROP DATABASE IF EXISTS ${BENCH_DATABASE} WITH (FORCE)`])
+// and the Redis keys of this run (rate-limit windows, cached reads, persisted queries)
+const redis = new Redis(redisUrl)
+for await (const keys of redis.scanStream({ match: `${production.REDIS_KEY_PREFIX}*`, count: 1000 }) as AsyncIterable<string[]>) {
+  if (keys.length > 0) await redis.del(...keys)
+}
+redis.disconnect()
