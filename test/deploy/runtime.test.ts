@@ -15,7 +15,7 @@ import { afterAll, expect, it } from 'vitest'
 import { signToken } from '../../src/auth/jwt.js'
 import { ROOT } from '../../src/paths.js'
 import { freePort } from '../helpers/faults.js'
-import { describeWith, REQUIRE_SERVICES, TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers/services.js'
+import { deleteRedisKeys, describeWith, REQUIRE_SERVICES, TEST_DATABASE_URL, TEST_REDIS_URL } from '../helpers/services.js'
 import { execForm, of, parseDockerfile, replay } from './dockerfile.js'
 import { build } from './kustomize.js'
 
@@ -63,6 +63,7 @@ describeWith('redis', 'the runtime stage of docker/Dockerfile, run for real', ()
     await admin(`DROP ROLE IF EXISTS ${names.app}`).catch(() => {})
     await admin(`DROP ROLE IF EXISTS ${names.owner}`).catch(() => {})
     rmSync(root, { recursive: true, force: true })
+    await deleteRedisKeys(`test-image-${id}:`)
   }, 180_000)
 
   it('builds, installs production dependencies only, migrates, serves as the DML-only role, drains and exits 0', async () => {
