@@ -5,7 +5,7 @@
 import autocannon from 'autocannon'
 import { summary } from './summary.js'
 import { checksFor } from '../k6/lib/checks.js'
-import { DECK_SIZE, buildRequest, operation, pick, type Ctx, type Operation } from '../k6/lib/operations.js'
+import { buildRequest, operation, pick, type Ctx, type Operation } from '../k6/lib/operations.js'
 
 const { url, token, seconds, connections } = JSON.parse(process.argv[2]) as { url: string, token: string, seconds: number, connections: number }
 const target = { graphqlUrl: `${url}/graphql`, token }
@@ -73,6 +73,5 @@ const p95 = (xs: number[]) => {
 }
 process.stdout.write(JSON.stringify({
   ...summary(result),
-  deck: DECK_SIZE,
   operations: [...stats].map(([name, s]) => ({ name, count: s.count, failed: s.failed, p95: Number(p95(s.latencies).toFixed(1)) }))
 }) + '\n')

@@ -75,15 +75,16 @@ async function prepareDatabase (): Promise<string> {
 
 interface Started { child: ChildProcess, url: string }
 
+// the start command itself (package.json "start", which docker/Dockerfile's CMD repeats), less `node`:
+// its V8 flags (young and old generation sizing, measured in docs/performance.md) are measured too
+const START_ARGS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ').slice(1)
+
 async function startServer (env: Record<string, string>): Promise<Started> {
   const port = await freePort()
   const out = openSync(join(tmpdir(), `bastion-bench-${port}.log`), 'w')
   // `--profile`: a V8 CPU profile of each server, written when it exits (open it in Chrome DevTools)
   const profile = args.profile ? ['--cpu-prof', '--cpu-prof-dir', join(tmpdir(), 'bastion-bench-profiles')] : []
-  // the start command's (package.json "start", docker/Dockerfile): young generation 2 x 8 MB, not
-  // V8's default 2 x 32 MB here; old generation grown by 1.5x its live size, not ~4x; measured in
-  // docs/performance.md
-  const child = spawn(process.execPath, [...profile, '--max-semi-space-size=8', '--heap-growing-percent=50', '--enable-source-maps', '--import', './dist/src/instrument.js', 'dist/src/server.js'], {
+  const child = spawn(process.execPath, [...profile, ...START_ARGS], {
     cwd: ROOT, env: { PATH: process.env.PATH, ...env, PORT: String(port) }, stdio: ['ignore', out, out]
   })
   const url = `http://127.0.0.1:${port}`
@@ -151,6 +152,7 @@ async function measureMix (s: Started) {
   const result = mix(SECONDS)
   const cpuPerRequest = (cpuMs(s.child.pid!) - cpu) / Math.max(1, result.total)
   const after = await cacheCounters(s.url)
+  if (after.size === 0) throw new Error('no cache_requests_total{cache,result} sample in /metrics: the bench reads a metric that changed')
   const main = result.operations.find((o) => o.name === 'users')!.p95
   const lines = ['| operation | requests | failed checks | p95 ms | p95 / users p95 |', '|---|---|---|---|---|']
   for (const o of result.operations.sort((a, b) => b.count - a.count)) lines.push(`| ${o.name} | ${o.count} | ${o.failed} | ${o.p95} | ${(o.p95 / main).toFixed(2)} |`)
@@ -177,91 +179,99 @@ function measure (s: Started, requests: Array<{ body: string }>, bearer = token)
 const main = [{ body: JSON.stringify({ query: MAIN_QUERY }) }]
 process.stderr.write('building...\n')
 execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' })
-process.stderr.write('preparing the bench database...\n')
-const databaseUrl = await prepareDatabase()
-const production: Record<string, string> = {
-  NODE_ENV: 'production', HOST: '127.0.0.1', LOG_LEVEL: 'info', DATABASE_URL: databaseUrl, REDIS_URL: redisUrl,
-  REDIS_KEY_PREFIX: `bench-${process.pid}:`, JWT_SECRET, SHUTDOWN_DELAY_MS: '0',
-  // a limit high enough never to reject: the rate limiter still runs on every request
-  RATE_LIMIT_MAX: '1000000000', RATE_LIMIT_POINTS: '1000000000000'
-}
-const hardeningOff: Record<string, string> = {
-  ...production, UNSAFE_ALLOW_DISABLED_LIMITS: 'true', RATE_LIMIT_MAX: '0', RATE_LIMIT_POINTS: '0', MAX_QUERY_DEPTH: '0',
-  MAX_QUERY_COMPLEXITY: '0', MAX_ALIASES: '0', MAX_TOKENS: '0', MAX_DIRECTIVES: '0'
-}
-
-const rows: Array<{ name: string } & Result & { peakRss: number, cpuPerRequest: number, detail?: string }> = []
-async function row (name: string, start: () => Promise<Started>, requests: typeof main | 'k6 mix' = main, bearer = token) {
-  if (ROWS && !ROWS.has(Number.parseInt(name))) return
-  process.stderr.write(`${name}...\n`)
-  const s = await start()
-  try { rows.push({ name, ...(requests === 'k6 mix' ? await measureMix(s) : measure(s, requests, bearer)) }) } finally { await stop(s) }
+// this run's own database and Redis keys (rate-limit windows, cached reads, persisted queries) go
+// at the end, whatever failed: the names carry the pid, so no later run would drop them
+const REDIS_KEY_PREFIX = `bench-${process.pid}:`
+async function cleanUp () {
+  await onAdmin([`DROP DATABASE IF EXISTS ${BENCH_DATABASE} WITH (FORCE)`])
+  const redis = new Redis(redisUrl!)
+  for await (const keys of redis.scanStream({ match: `${REDIS_KEY_PREFIX}*`, count: 1000 }) as AsyncIterable<string[]>) {
+    if (keys.length > 0) await redis.del(...keys)
+  }
+  redis.disconnect()
 }
 
-// the bytes the real server answers, for the bare route
-const probe = await startServer(production)
-const sample = await (await fetch(`${probe.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: main[0].body })).text()
-await stop(probe)
+try {
+  process.stderr.write('preparing the bench database...\n')
+  const databaseUrl = await prepareDatabase()
+  const production: Record<string, string> = {
+    NODE_ENV: 'production', HOST: '127.0.0.1', LOG_LEVEL: 'info', DATABASE_URL: databaseUrl, REDIS_URL: redisUrl,
+    REDIS_KEY_PREFIX, JWT_SECRET, SHUTDOWN_DELAY_MS: '0',
+    // a limit high enough never to reject: the rate limiter still runs on every request
+    RATE_LIMIT_MAX: '1000000000', RATE_LIMIT_POINTS: '1000000000000'
+  }
+  const hardeningOff: Record<string, string> = {
+    ...production, UNSAFE_ALLOW_DISABLED_LIMITS: 'true', RATE_LIMIT_MAX: '0', RATE_LIMIT_POINTS: '0', MAX_QUERY_DEPTH: '0',
+    MAX_QUERY_COMPLEXITY: '0', MAX_ALIASES: '0', MAX_TOKENS: '0', MAX_DIRECTIVES: '0'
+  }
 
-await row('1. bare Fastify route, same bytes', () => startBare(sample))
-// no runtime switch is set here (the switch guard returns at its first line): this is also the switch-set-empty row
-await row('2. full production stack', () => startServer(production))
-// `--identity`: only the HS256 (row 2) and RS256 (row 6) rows, then stop
-if (!args.identity) {
-  await row('3. hardening off', () => startServer(hardeningOff))
-  await row('4. full stack, cache off', () => startServer({ ...production, CACHE_TTL_SECONDS: '0' }))
-  await row('5. full stack, mixed workload', () => startServer(production), MIXED)
-}
-// the same stack with an RS256 token whose key a local JWKS server publishes (verified tokens are cached alike)
-const idp = await startJwksServer()
-await row('6. full stack, RS256 token from a JWKS', () => startServer({ ...production, ...idp.env }), main, idp.token)
-idp.server.close()
-if (!args.identity) {
-  const sink = await startSink()
-  await row('7. full stack, tracing 10% (OTLP to a local receiver)', () => startServer({
-    ...production, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1'
-  }))
-  await stop(sink)
-  // the k6 suite's mix (k6/lib/operations.js), hostile operations included: per-operation p95 below
-  await row('8. full stack, the k6 mix', () => startServer(production), 'k6 mix')
-}
+  const rows: Array<{ name: string } & Result & { peakRss: number, cpuPerRequest: number, detail?: string }> = []
+  async function row (name: string, start: () => Promise<Started>, requests: typeof main | 'k6 mix' = main, bearer = token) {
+    if (ROWS && !ROWS.has(Number.parseInt(name))) return
+    process.stderr.write(`${name}...\n`)
+    const s = await start()
+    try { rows.push({ name, ...(requests === 'k6 mix' ? await measureMix(s) : measure(s, requests, bearer)) }) } finally { await stop(s) }
+  }
 
-const f = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 })
-const byRow = (n: number) => rows.find((r) => r.name.startsWith(`${n}.`))
-const base = byRow(1)?.rps
-process.stdout.write('\n| configuration | req/s | p50 ms | p97.5 ms | p99 ms | errors | non-2xx | peak RSS MB | CPU ms/req | ratio |\n|---|---|---|---|---|---|---|---|---|---|\n')
-for (const r of rows) process.stdout.write(`| ${r.name} | ${f(r.rps)} | ${r.p50} | ${r.p975} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${f(r.peakRss)} | ${r.cpuPerRequest.toFixed(3)} | ${base ? (r.rps / base).toFixed(2) : '-'} |\n`)
-process.stdout.write('\n')
-const ratio = (label: string, a: number, b: number) => {
-  const ra = byRow(a)
-  const rb = byRow(b)
-  if (ra && rb) process.stdout.write(`${label}: ${(ra.rps / rb.rps).toFixed(2)}\n`)
-}
-ratio('full stack / bare route', 2, 1)
-ratio('full stack / hardening off', 2, 3)
-ratio('RS256 (JWKS) / HS256', 6, 2)
-ratio('tracing 10% / full stack', 7, 2)
-for (const r of rows) if (r.detail) process.stdout.write(`\n${r.name}:\n${r.detail}\n`)
+  // the bytes the real server answers, for the bare route
+  const probe = await startServer(production)
+  const sample = await (await fetch(`${probe.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: main[0].body })).text()
+  await stop(probe)
 
-// `--steady 0` skips it
-if (Number(args.steady) > 0 && !args.identity) {
-  process.stderr.write(`steady load for ${args.steady} s after ${args['steady-warmup']} s of warm-up...\n`)
-  const steady = await startServer(production)
-  drive(steady.url, Number(args['steady-warmup']), main)
-  const before = rss(steady.child.pid!).rss
-  const long = drive(steady.url, Number(args.steady), main)
-  const after = rss(steady.child.pid!).rss
-  const peak = rss(steady.child.pid!).peak
-  const heap = await (await fetch(`${steady.url}/metrics`)).text()
-  await stop(steady)
-  const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(heap)?.[1] ?? NaN) / 1024 / 1024
-  process.stdout.write(`steady ${args.steady} s (full stack, after ${args['steady-warmup']} s of warm-up): ${f(long.rps)} req/s, p99 ${long.p99} ms, errors ${long.errors}, non-2xx ${long.non2xx}; RSS ${before.toFixed(0)} MB -> ${after.toFixed(0)} MB (${(((after - before) / before) * 100).toFixed(1)}%), peak ${peak.toFixed(0)} MB; heap used at the end ${metric('nodejs_heap_size_used_bytes').toFixed(0)} MB of ${metric('nodejs_heap_size_total_bytes').toFixed(0)} MB\n`)
-}
+  await row('1. bare Fastify route, same bytes', () => startBare(sample))
+  // no runtime switch is set here (the switch guard returns at its first line): this is also the switch-set-empty row
+  await row('2. full production stack', () => startServer(production))
+  // `--identity`: only the HS256 (row 2) and RS256 (row 6) rows, then stop
+  if (!args.identity) {
+    await row('3. hardening off', () => startServer(hardeningOff))
+    await row('4. full stack, cache off', () => startServer({ ...production, CACHE_TTL_SECONDS: '0' }))
+    await row('5. full stack, mixed workload', () => startServer(production), MIXED)
+  }
+  // the same stack with an RS256 token whose key a local JWKS server publishes (verified tokens are cached alike)
+  const idp = await startJwksServer()
+  await row('6. full stack, RS256 token from a JWKS', () => startServer({ ...production, ...idp.env }), main, idp.token)
+  idp.server.close()
+  if (!args.identity) {
+    const sink = await startSink()
+    await row('7. full stack, tracing 10% (OTLP to a local receiver)', () => startServer({
+      ...production, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1'
+    }))
+    await stop(sink)
+    // the k6 suite's mix (k6/lib/operations.js), hostile operations included: per-operation p95 below
+    await row('8. full stack, the k6 mix', () => startServer(production), 'k6 mix')
+  }
 
-await onAdmin([`DROP DATABASE IF EXISTS ${BENCH_DATABASE} WITH (FORCE)`])
-// and the Redis keys of this run (rate-limit windows, cached reads, persisted queries)
-const redis = new Redis(redisUrl)
-for await (const keys of redis.scanStream({ match: `${production.REDIS_KEY_PREFIX}*`, count: 1000 }) as AsyncIterable<string[]>) {
-  if (keys.length > 0) await redis.del(...keys)
+  const f = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 })
+  const byRow = (n: number) => rows.find((r) => r.name.startsWith(`${n}.`))
+  const base = byRow(1)?.rps
+  process.stdout.write('\n| configuration | req/s | p50 ms | p97.5 ms | p99 ms | errors | non-2xx | peak RSS MB | CPU ms/req | ratio |\n|---|---|---|---|---|---|---|---|---|---|\n')
+  for (const r of rows) process.stdout.write(`| ${r.name} | ${f(r.rps)} | ${r.p50} | ${r.p975} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${f(r.peakRss)} | ${r.cpuPerRequest.toFixed(3)} | ${base ? (r.rps / base).toFixed(2) : '-'} |\n`)
+  process.stdout.write('\n')
+  const ratio = (label: string, a: number, b: number) => {
+    const ra = byRow(a)
+    const rb = byRow(b)
+    if (ra && rb) process.stdout.write(`${label}: ${(ra.rps / rb.rps).toFixed(2)}\n`)
+  }
+  ratio('full stack / bare route', 2, 1)
+  ratio('full stack / hardening off', 2, 3)
+  ratio('RS256 (JWKS) / HS256', 6, 2)
+  ratio('tracing 10% / full stack', 7, 2)
+  for (const r of rows) if (r.detail) process.stdout.write(`\n${r.name}:\n${r.detail}\n`)
+
+  // `--steady 0` skips it
+  if (Number(args.steady) > 0 && !args.identity) {
+    process.stderr.write(`steady load for ${args.steady} s after ${args['steady-warmup']} s of warm-up...\n`)
+    const steady = await startServer(production)
+    drive(steady.url, Number(args['steady-warmup']), main)
+    const before = rss(steady.child.pid!).rss
+    const long = drive(steady.url, Number(args.steady), main)
+    const after = rss(steady.child.pid!).rss
+    const peak = rss(steady.child.pid!).peak
+    const heap = await (await fetch(`${steady.url}/metrics`)).text()
+    await stop(steady)
+    const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(heap)?.[1] ?? NaN) / 1024 / 1024
+    process.stdout.write(`steady ${args.steady} s (full stack, after ${args['steady-warmup']} s of warm-up): ${f(long.rps)} req/s, p99 ${long.p99} ms, errors ${long.errors}, non-2xx ${long.non2xx}; RSS ${before.toFixed(0)} MB -> ${after.toFixed(0)} MB (${(((after - before) / before) * 100).toFixed(1)}%), peak ${peak.toFixed(0)} MB; heap used at the end ${metric('nodejs_heap_size_used_bytes').toFixed(0)} MB of ${metric('nodejs_heap_size_total_bytes').toFixed(0)} MB\n`)
+  }
+} finally {
+  await cleanUp()
 }
-redis.disconnect()
