@@ -48,13 +48,6 @@ describe('docker/Dockerfile', () => {
     expect(execForm(of(runtime, 'CMD').at(-1)!).join(' ')).toBe(pkg.scripts.start)
   })
 
-  it('is the command npm run bench measures: the same Node flags, in the same order', () => {
-    const [node, ...args] = pkg.scripts.start.split(' ')
-    expect(node).toBe('node')
-    const bench = readFileSync(join(ROOT, 'bench', 'run.ts'), 'utf8')
-    expect(bench).toContain(`[...profile, ${args.map((a) => `'${a}'`).join(', ')}]`)
-  })
-
   it('checks /health without curl', () => {
     const check = of(runtime, 'HEALTHCHECK')
     expect(check).toHaveLength(1)
