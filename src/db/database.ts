@@ -29,7 +29,7 @@ export type Inlined = (literal: (value: string | number) => string) => string
 export interface TransactionOptions<T> {
   /** what is left of the request's deadline: the transaction's statement_timeout */
   timeoutMs?: number
-  /** runs right after BEGIN, in its round trip; fn receives its result (not with fold) */
+  /** runs right after BEGIN, in its round trip (a claim: it answers by raising, see fold) */
   first?: Inlined
   /**
    * fn's first statement joins BEGIN's round trip too, after `first`: one round trip fewer. `first`
@@ -49,7 +49,7 @@ export interface Database extends Queryable {
    * first and last ride along with BEGIN and COMMIT: two round trips fewer for a write that
    * claims something first and records its result last (src/db/repositories/idempotency.ts).
    */
-  transaction<T> (fn: (tx: Queryable, first?: QueryResult) => Promise<T>, opts?: TransactionOptions<T>): Promise<T>
+  transaction<T> (fn: (tx: Queryable) => Promise<T>, opts?: TransactionOptions<T>): Promise<T>
   /** Runs fn on one connection, outside a transaction (a check and a read on the same server). */
   session<T> (fn: (q: Queryable) => Promise<T>): Promise<T>
   onQuery (observer: (event: QueryEvent) => void): void
@@ -115,8 +115,6 @@ export function createDatabase (opts: DatabaseOptions): Database {
   }
 
   const literal = (value: string | number) => pg.escapeLiteral(String(value))
-  // a simple query holding several statements answers with one result each: the last is the statement's
-  const lastOf = (r: QueryResult | QueryResult[]) => Array.isArray(r) ? r[r.length - 1] : r
 
   /**
    * fn's first statement as simple-query text, to ride in BEGIN's round trip (TransactionOptions.fold):
@@ -135,7 +133,7 @@ export function createDatabase (opts: DatabaseOptions): Database {
   }
 
   /** BEGIN, fn, COMMIT on one client; a pooled client is released (dropped when broken) */
-  async function inTransaction<T> (client: pg.ClientBase & { release?: (err?: Error | boolean) => void }, fn: (tx: Queryable, first?: QueryResult) => Promise<T>, opts: TransactionOptions<T>): Promise<T> {
+  async function inTransaction<T> (client: pg.ClientBase & { release?: (err?: Error | boolean) => void }, fn: (tx: Queryable) => Promise<T>, opts: TransactionOptions<T>): Promise<T> {
     let broken: Error | undefined
     // a checked-out client whose server goes away emits 'error': unheard, it would crash the process
     const lost = (err: Error) => { broken = err }
@@ -144,14 +142,17 @@ export function createDatabase (opts: DatabaseOptions): Database {
     let begin = opts.timeoutMs === undefined ? 'BEGIN' : `BEGIN; SET LOCAL statement_timeout = ${Math.max(1, Math.floor(opts.timeoutMs))}`
     if (opts.first) begin += `; ${opts.first(literal)}`
     // with fold: BEGIN's round trip once sent, whether a failure in it may have left the folded
-    // statement prepared (its DEALLOCATE skipped), and first's refusal
+    // statement prepared (its DEALLOCATE skipped), its failure (fn may catch it: the transaction
+    // still fails) and first's refusal
     let opened: Promise<unknown> | undefined
     let leftPrepared = false
+    let openFailed: Error | undefined
     let refused: Error | undefined
     const tx: Queryable = { query: (name, text, values) => run(client, name, text, values) }
     const open = (statement: string | null) => {
       opened = (client.query(statement ? `${begin}; ${statement}` : begin) as unknown as Promise<QueryResult[]>)
         .catch((err: Error & { code?: string }) => {
+          openFailed = err
           if (err.code === opts.fold?.refusal) refused = err
           throw err
         })
@@ -182,9 +183,11 @@ export function createDatabase (opts: DatabaseOptions): Database {
         result = await fn(foldInto)
         // fn sent nothing: BEGIN (and first) still run
         if (!opened) await open(null)
+        // the transaction is aborted, whatever fn made of the failure: COMMIT would roll back silently
+        if (openFailed) throw openFailed
       } else {
-        const started = await client.query(begin) as QueryResult | QueryResult[]
-        result = await fn(tx, opts.first ? lastOf(started) : undefined)
+        await client.query(begin)
+        result = await fn(tx)
       }
       const last = opts.last?.(result)
       // the statement before COMMIT failing aborts the transaction: COMMIT is skipped, the catch rolls back

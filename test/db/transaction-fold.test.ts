@@ -6,11 +6,12 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { createDatabase, type Database, type QueryEvent } from '../../src/db/database.js'
 import { createTestDatabase, type TestDatabase } from '../helpers/app.js'
+import { recordRoundTrips } from '../helpers/round-trips.js'
 
 let testDb: TestDatabase
 let db: Database
 const events: QueryEvent[] = []
-const trips: string[] = []
+let trips: string[] = []
 const REFUSAL = 'BXT01'
 // raises REFUSAL when the flag is set, the way idempotency_claim refuses a live key
 const refuse = (yes: boolean) => () => `DO $$ BEGIN IF ${yes} THEN RAISE EXCEPTION 'refused' USING ERRCODE = '${REFUSAL}'; END IF; END $$`
@@ -20,15 +21,7 @@ beforeAll(async () => {
   testDb = await createTestDatabase()
   db = createDatabase({ connection: testDb.url, min: 0, max: 1, connectTimeoutMs: 5000, idleTimeoutMs: 10_000, statementTimeoutMs: 5000, preparedStatements: true, onIdleError: () => {} })
   db.onQuery((e) => events.push(e))
-  db.pool.on('acquire', (client) => {
-    const query = client.query.bind(client) as (...args: unknown[]) => unknown
-    if ((client as { wrapped?: boolean }).wrapped) return
-    ;(client as { wrapped?: boolean }).wrapped = true
-    ;(client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-      trips.push(typeof args[0] === 'string' ? args[0] : (args[0] as { text: string }).text)
-      return query(...args)
-    }
-  })
+  trips = recordRoundTrips(db.pool).sent
   await db.query('setup', 'CREATE TABLE fold_t (id int PRIMARY KEY, note text)')
 })
 afterAll(async () => {
@@ -60,6 +53,17 @@ it('a refusal of first keeps the statement from running, whatever fn makes of th
     return 'written'
   }, { first: refuse(true), fold })
   await expect(attempt).rejects.toMatchObject({ code: REFUSAL })
+  expect(await rows()).toEqual([{ id: 1, note: 'it\'s \\ "one"' }])
+})
+
+it('a folded statement that fails fails the transaction, even when fn catches the error', async () => {
+  // id 1 exists; fn swallows the failure and has nothing to store: COMMIT on the aborted
+  // transaction would roll back without an error and report the write as done
+  const swallowed = db.transaction(async (tx) => {
+    await tx.query('fold_insert', 'INSERT INTO fold_t (id, note) VALUES ($1, $2)', [1, 'again']).catch(() => {})
+    return 'written'
+  }, { first: refuse(false), fold })
+  await expect(swallowed).rejects.toMatchObject({ code: '23505' })
   expect(await rows()).toEqual([{ id: 1, note: 'it\'s \\ "one"' }])
 })
 

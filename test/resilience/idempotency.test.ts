@@ -2,9 +2,9 @@
 // nothing, another payload under the same key is refused, concurrent retries write once, keys are
 // per caller, a failed attempt stores nothing, and expired keys are cleaned up.
 import { describe, expect, it } from 'vitest'
-import pg from 'pg'
 import { errorsOf, gql, token, useTestApp, useTestSql } from '../helpers/app.js'
 import { report } from '../helpers/faults.js'
+import { recordRoundTrips } from '../helpers/round-trips.js'
 
 const ada = token('1')
 const alan = token('2')
@@ -110,23 +110,7 @@ it('forgets keys after IDEMPOTENCY_TTL_HOURS: an expired key is free again and c
 })
 
 describe('round trips', () => {
-  // every statement the app's pool sends, one per round trip (a simple query may hold several)
-  function recordStatements () {
-    const sent: string[] = []
-    const wrapped = new WeakSet<pg.PoolClient>()
-    const onAcquire = (client: pg.PoolClient) => {
-      if (wrapped.has(client)) return
-      wrapped.add(client)
-      const query = client.query.bind(client) as (...args: unknown[]) => unknown
-      ;(client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
-        if (recording) sent.push(typeof args[0] === 'string' ? args[0] : (args[0] as { text: string }).text)
-        return query(...args)
-      }
-    }
-    let recording = true
-    t.app.db.pool.on('acquire', onAcquire)
-    return { sent, stop: () => { recording = false; t.app.db.pool.off('acquire', onAcquire) } }
-  }
+  const recordStatements = () => recordRoundTrips(t.app.db.pool)
 
   it('a createPost with a key takes two: BEGIN with the claim and the insert, the result with COMMIT', async () => {
     const { sent, stop } = recordStatements()
