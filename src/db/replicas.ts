@@ -3,7 +3,7 @@
 // (pg_last_xact_replay_timestamp). A replica that does not answer within the second, or lags more
 // than REPLICA_MAX_LAG_MS, is out of rotation until a later check finds it well again.
 import type { Database } from './database.js'
-import { maxLsn, toLsn, type Lsn } from './lsn.js'
+import { toLsn, type Lsn } from './lsn.js'
 import { withTimeout } from '../timeout.js'
 
 const CHECK_EVERY_MS = 1000
@@ -69,10 +69,13 @@ export function createReplicaSet ({ databases, maxLagMs, onChange }: ReplicaSetO
       const { rows } = await withTimeout(r.db.query<{ lsn: string | null, lag_ms: number }>('replica_status', STATUS_SQL), CHECK_EVERY_MS * 0.8, `no answer within ${CHECK_EVERY_MS * 0.8} ms`)
       r.reachable = true
       r.lagMs = Math.max(0, Math.round(rows[0].lag_ms))
-      r.lsn = maxLsn(r.lsn, toLsn(rows[0].lsn))
+      // what it says now, not the most it ever said: a replica rebuilt, or another standby behind the
+      // same address, may be behind what an earlier check saw
+      r.lsn = toLsn(rows[0].lsn)
       set(r, r.lagMs <= maxLagMs, r.lagMs <= maxLagMs ? 'healthy' : 'lagging')
     } catch (err) {
       r.reachable = false
+      r.lsn = null
       set(r, false, 'unreachable', err as Error)
     }
   }
@@ -88,6 +91,7 @@ export function createReplicaSet ({ databases, maxLagMs, onChange }: ReplicaSetO
     },
     down (r, err) {
       r.reachable = false
+      r.lsn = null
       set(r, false, 'unreachable', err)
     },
     check () {
