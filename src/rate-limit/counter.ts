@@ -43,10 +43,17 @@ export const LEASE_MS = 1000
 export const LEASE_MIN = 32
 
 // ARGV: amount still needed (amount minus this instance's unused lease: negative when it hands
-// units back), max, window, conditional, divisor, largest lease. Returns the window's total, its ttl, allowed
-// (1/0) and the extra units leased.
+// units back), max, window, conditional, divisor, largest lease, and the debt (units this instance
+// let through from memory while Redis did not answer: counted whatever the condition says).
+// Returns the window's total, its ttl, allowed (1/0) and the extra units leased.
 const LUA = `
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+local current
+if tonumber(ARGV[7]) > 0 then
+  current = redis.call('INCRBY', KEYS[1], ARGV[7])
+  if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+else
+  current = tonumber(redis.call('GET', KEYS[1]) or '0')
+end
 local need, max, window = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 -- units handed back to a window that has expired meanwhile are gone with it
 if current + need < 0 then need = -current end
@@ -70,7 +77,7 @@ end
 return {current, ttl, allowed, extra}
 `
 
-type WithCommand = Redis & { bastionRateLease (key: string, need: number, max: number, windowMs: number, conditional: string, divisor: number, cap: number): Promise<[number, number, number, number]> }
+type WithCommand = Redis & { bastionRateLease (key: string, need: number, max: number, windowMs: number, conditional: string, divisor: number, cap: number, debt: number): Promise<[number, number, number, number]> }
 
 /** what Redis last said about a key's window: the fallback starts from it, not from zero */
 interface Known { count: number, resetAt: number }
@@ -186,7 +193,7 @@ export function createCounter ({ redis, breaker, onFallback }: CounterOptions): 
     inflight.set(key, new Promise((resolve) => { settle = resolve }))
     try {
       return await breaker.run(async (r) => {
-        const [total, ttl, allowed, extra] = await (r as WithCommand).bastionRateLease(key, amount - credit + debt, max, windowMs, conditional ? '1' : '0', LEASE_DIVISOR, cap)
+        const [total, ttl, allowed, extra] = await (r as WithCommand).bastionRateLease(key, amount - credit, max, windowMs, conditional ? '1' : '0', LEASE_DIVISOR, cap, debt)
         answered = true
         if (degraded) { degraded = false; onFallback?.(false) }
         const resetAt = Date.now() + ttl
@@ -194,10 +201,8 @@ export function createCounter ({ redis, breaker, onFallback }: CounterOptions): 
           leases.set(key, { units: extra, used: amount, total, resetAt, refreshAt: Math.min(resetAt, Date.now() + LEASE_MS), spent: false })
           return { current: total - extra, ttl, allowed: true }
         }
-        // a refused conditional hit added nothing: the credit is still this instance's to spend,
-        // and the debt still to be paid
+        // a refused conditional hit added nothing (but the debt): the credit is still this instance's to spend
         if (conditional && lease && credit > 0) lease.units = credit
-        if (conditional && debt > 0) owe(key, debt, o!.resetAt)
         if (!conditional) leases.set(key, { units: 0, used: 0, total, resetAt, refreshAt: resetAt, spent: true })
         return { current: total - credit, ttl, allowed: false }
       }, (err) => {

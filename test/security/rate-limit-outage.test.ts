@@ -74,4 +74,32 @@ describeWith('redis', 'the request limit through a Redis outage', () => {
     expect(before + during + after + others).toBeLessThanOrEqual(LIMIT)
     expect(others).toBeGreaterThan(0)
   })
+
+  it('records the debt of a cost budget even when the call that carries it is refused', async () => {
+    const key = 'rl:pts:u:3'
+    const spend = async (counter: Counter, points: number, times: number) => {
+      let allowed = 0
+      for (let i = 0; i < times; i++) if ((await counter(key, points, LIMIT, WINDOW_MS, true)).allowed) allowed += points
+      return allowed
+    }
+    const a = await instance(100)
+    const before = await spend(a.counter, 10, 2)
+    redis.pause()
+    let during: number
+    try {
+      during = await spend(a.counter, 10, 6)
+    } finally {
+      redis.resume()
+    }
+    expect(before + during).toBe(80)
+    await waitUntil(() => a.breaker.state === 'closed', 5_000)
+    // 60 more do not fit: refused, yet the 60 spent from memory reach Redis with this call
+    expect((await a.counter(key, 60, LIMIT, WINDOW_MS, true)).allowed).toBe(false)
+    // Redis counts it all (and the calls that timed out, which ran when Redis woke: the safe side)
+    expect(Number(await clients.at(-1)!.get(key))).toBeGreaterThanOrEqual(before + during)
+    const b = await instance()
+    const others = await spend(b.counter, 1, LIMIT)
+    // with the debt dropped by the refusal, b saw about 25 used and let through 70 or so
+    expect(before + during + others).toBeLessThanOrEqual(LIMIT)
+  })
 })
