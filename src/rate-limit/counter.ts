@@ -18,8 +18,9 @@
 // for the call in flight, then spend the lease it brought (or make the next call); each concurrent
 // first hit used to reserve its own share and overwrite the previous lease, never handing it back.
 // Hand-written: the rate-limit stores on npm make one Redis call per request.
-// A hit the lease (or the memory fallback) answers is answered synchronously: no promise per request
-// on the common path; only a Redis call, or waiting for one, returns a promise.
+// A hit its lease covers (or, without Redis, the memory counter) is answered synchronously: no
+// promise per request on the common path; a Redis call, a wait for one, or the fallback behind an
+// open breaker returns a promise.
 import type { Redis } from 'ioredis'
 import { LRUCache } from 'lru-cache'
 import type { RedisBreaker } from '../redis/breaker.js'
