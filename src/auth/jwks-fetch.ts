@@ -46,10 +46,8 @@ async function boundedText (res: Response, max: number): Promise<string> {
   let size = 0
   for await (const chunk of res.body) {
     size += chunk.byteLength
-    if (size > max) {
-      await res.body.cancel().catch(() => {})
-      throw new Error(`response larger than ${max} bytes`)
-    }
+    // leaving the loop by a throw cancels the stream
+    if (size > max) throw new Error(`response larger than ${max} bytes`)
     chunks.push(chunk)
   }
   return Buffer.concat(chunks).toString('utf8')

@@ -64,7 +64,8 @@ export function redactLine (obj: Obj): Obj {
 }
 
 const { chindingsSym } = pino.symbols
-const BOUND_SECRET = /"(password|token|secret|authorization|cookie|set-cookie|x-api-key)":/
+// a key the formatter hides, as JSON writes it
+const BOUND_SECRET = new RegExp(`"(${HEADER_KEYS.join('|')})":`)
 
 /**
  * pino's `onChild`: a child logger's bindings are serialized once, when it is made (pino applies
@@ -88,6 +89,15 @@ type SerializedError = ReturnType<typeof pino.stdSerializers.err> & { command?: 
  */
 export function serializeError (err: Error): SerializedError {
   const out = pino.stdSerializers.err(err) as SerializedError
-  if (out && typeof out.command === 'object' && out.command !== null && 'args' in out.command) out.command = { name: out.command.name }
+  withoutCommandArgs(out, 0)
   return out
+}
+
+// pino serializes an error's `cause`, its `aggregateErrors` and error-valued properties with its own
+// serializer: the arguments come out of those too (a few levels: errors nest shallowly)
+function withoutCommandArgs (value: unknown, depth: number) {
+  if (depth > 4 || typeof value !== 'object' || value === null) return
+  const e = value as SerializedError & Obj
+  if (typeof e.command === 'object' && e.command !== null && 'args' in e.command) e.command = { name: e.command.name }
+  for (const key of Object.keys(e)) if (key !== 'command') withoutCommandArgs(e[key], depth + 1)
 }

@@ -42,6 +42,23 @@ it('hides a credential on an error and keeps its message, type and stack', () =>
   expect(lines[0].err).toMatchObject({ type: 'TypeError', message: 'boom', token: '[redacted]', code: 'E1', stack: expect.stringContaining('boom') })
 })
 
+it('hides credential headers in child bindings too', () => {
+  const { log, raw } = logger()
+  log.child({ headers: { authorization: 'Bearer bound-a-secret' }, req: { headers: { cookie: 'bound-c-secret' } } }).info('child')
+  expect(raw).toHaveLength(1)
+  for (const s of ['bound-a-secret', 'bound-c-secret']) expect(raw[0]).not.toContain(s)
+})
+
+it('drops a Redis command\'s arguments (an AUTH carries the password) from an error, its cause and its aggregated errors', () => {
+  const { log, raw, lines } = logger()
+  const redisError = () => Object.assign(new Error('WRONGPASS'), { command: { name: 'auth', args: ['user', 'pw-secret'] } })
+  log.error({ err: redisError() }, 'top')
+  log.error({ err: new Error('wrapped', { cause: redisError() }) }, 'cause')
+  log.error({ err: new AggregateError([redisError()], 'all') }, 'aggregate')
+  expect(raw.join('')).not.toContain('pw-secret')
+  expect(lines[0].err).toMatchObject({ message: 'WRONGPASS', command: { name: 'auth' } })
+})
+
 it('returns the same object when nothing needs hiding (no copy per line)', () => {
   const line = { method: 'POST', route: '/graphql', statusCode: 200, nested: { a: 1 }, headers: { accept: '*/*' }, req: { headers: { host: 'x' } }, err: undefined }
   expect(redactLine(line)).toBe(line)
