@@ -52,7 +52,11 @@ if n > tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[2])
 return 1`
 
+type WithRegister = Redis & { apqRegister (registrations: string, key: string, maxPerDay: number, ttlSeconds: number, query: string): Promise<number> }
+
 export function automaticPersistedQueries ({ redis, breaker, ttlSeconds, maxPerDay, lookup }: AutomaticOptions) {
+  // EVALSHA with the script's hash, not the script on every registration (ioredis reloads it after NOSCRIPT)
+  if (redis && typeof (redis as WithRegister).apqRegister !== 'function') redis.defineCommand('apqRegister', { numberOfKeys: 2, lua: REGISTER })
   // bounded: registering hashes must not grow memory without limit
   const local = new LRUCache<string, string>({ max: 5000 })
   // without Redis, the same daily quota in this process
@@ -88,7 +92,7 @@ export function automaticPersistedQueries ({ redis, breaker, ttlSeconds, maxPerD
       if (query.length > PERSISTED_QUERY_MAX_CHARS) return
       const today = new Date().toISOString().slice(0, 10)
       if (redis) {
-        const kept = await breaker.run((r) => r.eval(REGISTER, 2, `apq:registrations:${today}`, `apq:${hash}`, maxPerDay, ttlSeconds, query), () => -1)
+        const kept = await breaker.run((r) => (r as WithRegister).apqRegister(`apq:registrations:${today}`, `apq:${hash}`, maxPerDay, ttlSeconds, query), () => -1)
         // kept, or Redis is unavailable (this process's bounded LRU still serves it); 0: over the quota
         if (kept !== 0) local.set(hash, query)
         return
