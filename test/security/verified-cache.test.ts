@@ -33,7 +33,7 @@ it('answers a repeated token from the cache with one frozen caller, until the to
   expect(() => verify(token)).toThrow(InvalidTokenError)
 })
 
-it('never caches a refused token', () => {
+it('a token refused after its signature verifies (its subject is not a user id) is refused again, never served from the cache', () => {
   const verify = createTokenVerifier(config)
   const token = signed({ sub: 'not-a-user', exp: seconds() + 60 })
   expect(() => verify(token)).toThrow(InvalidTokenError)
