@@ -2,7 +2,8 @@
 // transport form, even after the same document text ran with another operationName. Mercurius
 // 16.10.1 with graphql-jit ran the first compiled operation for every later name: these are the
 // consequences found by an adversarial probe, each now a regression test.
-import { describe, expect, it } from 'vitest'
+import QuickLRU from 'quick-lru'
+import { describe, expect, it, vi } from 'vitest'
 import { errorsOf, gql, token, useTestApp, useTestSql } from '../helpers/app.js'
 import { codes, FORMS, send } from './forms.js'
 
@@ -78,22 +79,30 @@ describe.each(FORMS)('%s', (form) => {
   })
 })
 
-// graphql-jit compiles a single-operation text on its 10th request (src/plugins/graphql.ts): the
+// graphql-jit compiles a single-operation text after its 10th request (src/plugins/graphql.ts): the
 // compiled query runs the same wrapped resolvers, so what every caller may see does not change
 describe('a compiled document', () => {
   it('still authorizes each caller (an admin compiled it; a user reading e-mails is refused)', async () => {
     const Q = 'query Emails { users(limit: 2) { id email } }'
+    // Mercurius keeps each text's parse in a quick-lru entry (the copy package.json lists, deduped),
+    // whose `jit` holds the compiled query: caught here, it proves the checks below run on it
+    const stored = vi.spyOn(QuickLRU.prototype, 'set')
     for (let i = 0; i < 12; i++) {
       const res = await gql(t.app, Q, { token: token('1', ['admin']) })
       expect(res.body.errors).toBeUndefined()
       expect(res.body.data.users[0].email).toEqual(expect.any(String))
     }
+    const entry = stored.mock.calls.find(([text]) => text === Q)?.[1] as { jit: { query: (...args: unknown[]) => unknown } | null } | undefined
+    stored.mockRestore()
+    expect(typeof entry?.jit?.query, 'the text is compiled').toBe('function')
+    const compiled = vi.spyOn(entry!.jit!, 'query')
     const res = await gql(t.app, Q, { token: token('9') })
+    expect(compiled).toHaveBeenCalledTimes(1)
     expect(errorsOf(res.body)).toEqual([0, 1].map((i) => ({ code: 'FORBIDDEN', path: ['users', i, 'email'] })))
     expect(res.body.data.users.map((u: { email: unknown }) => u.email)).toEqual([null, null])
-    // a name the text lacks is still refused, and nothing runs
+    // a name the text lacks is still refused, and nothing runs, the compiled query included
     const named = await gql(t.app, Q, { token: token('1', ['admin']), operationName: 'Other' })
     expect([named.statusCode, errorsOf(named.body).map((e) => e.code)]).toEqual([400, ['GRAPHQL_VALIDATION_FAILED']])
+    expect(compiled).toHaveBeenCalledTimes(1)
   })
 })
-
