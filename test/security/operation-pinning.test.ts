@@ -79,7 +79,7 @@ describe.each(FORMS)('%s', (form) => {
   })
 })
 
-// graphql-jit compiles a single-operation text after its 10th request (src/plugins/graphql.ts): the
+// graphql-jit compiles a single-operation text on its 11th request (src/plugins/graphql.ts): the
 // compiled query runs the same wrapped resolvers, so what every caller may see does not change
 describe('a compiled document', () => {
   it('still authorizes each caller (an admin compiled it; a user reading e-mails is refused)', async () => {
