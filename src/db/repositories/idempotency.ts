@@ -26,22 +26,23 @@ export function idempotencyRepository (db: Database, ttlHours: number) {
   }
 
   /**
-     * Runs write once per (caller, key) in one transaction with the key and its result.
-     * Returns the write's result, or, for a key already used, what it holds (the caller checks
-     * requestHash). A failed write rolls back the claim too: the key can be used again.
-     * Two round trips for a first use: BEGIN with the claim and the write's first statement (the
-     * claim refusing aborts the transaction before the write runs), the result with COMMIT.
-     */
+   * Runs write once per (caller, key) in one transaction with the key and its result.
+   * Returns the write's result, or, for a key already used, what it holds (the caller checks
+   * requestHash). A failed write rolls back the claim too: the key can be used again.
+   * Two round trips for a first use: BEGIN with the claim and the write's first statement (the
+   * claim refusing aborts the transaction before the write runs), the result with COMMIT.
+   */
   async function once<T> (r: IdempotentRequest, write: (tx: Queryable) => Promise<T>): Promise<{ replay: boolean, requestHash: string, result: T }> {
-      try {
-        const result = await db.transaction<T>(write, { timeoutMs: r.timeoutMs, first: claim(r), fold: { refusal: KEY_IN_USE }, last: (result) => store(r, result) })
-        return { replay: false, requestHash: r.requestHash, result }
-      } catch (err) {
-        if ((err as { code?: string }).code !== KEY_IN_USE) throw err
-      }
-      // the claim waited on the key's row until its first use committed: a statement of its own sees it
-      const found = await held<T>(r)
-      return found ? { replay: true, ...found } : once(r, write)
+    try {
+      const result = await db.transaction<T>(write, { timeoutMs: r.timeoutMs, first: claim(r), fold: { refusal: KEY_IN_USE }, last: (result) => store(r, result) })
+      return { replay: false, requestHash: r.requestHash, result }
+    } catch (err) {
+      if ((err as { code?: string }).code !== KEY_IN_USE) throw err
+    }
+    // the claim waited on the key's row until its first use committed: a statement of its own sees
+    // it; gone since (expired and cleaned up), the key is free: claim it again
+    const found = await held<T>(r)
+    return found ? { replay: true, ...found } : once(r, write)
   }
 
   return {

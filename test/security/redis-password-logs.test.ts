@@ -1,18 +1,19 @@
-// What the session-23 probe of the production build found in the logs: a Redis password written in
-// clear on every failed AUTH (ioredis puts the AUTH arguments on the error it emits,
-// err.command.args, and the app logged that error as is). The other finding, credential headers in
-// a child logger's bindings, is tested with the log formatter (test/observability/log-redact.test.ts).
+// A Redis that refuses the credentials: ioredis puts the AUTH arguments on the error it emits
+// (err.command.args), and the app logs that error; the password must not reach the line. Credential
+// headers in a child logger's bindings are tested with the log formatter
+// (test/observability/log-redact.test.ts).
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { pino } from 'pino'
 import type { App } from '../../src/app.js'
+import type { Config } from '../../src/config.js'
 import { loggerOptions } from '../../src/logger.js'
 import { buildApp } from '../../src/server-options.js'
 import { createTestDatabase, testConfig, type TestDatabase } from '../helpers/app.js'
 import { waitUntil } from '../helpers/faults.js'
 import { describeWith, TEST_REDIS_URL } from '../helpers/services.js'
 
-function capture (config = testConfig('postgres://unused/none', { LOG_LEVEL: 'info' })) {
+function capture (config: Config) {
   const raw: string[] = []
   const logger = pino(loggerOptions(config), { write (s: string) { raw.push(s) } })
   return { logger, raw }
