@@ -13,6 +13,8 @@ export default defineConfig({
     // a domain's tests live in its folder (src/domain/<name>/), so copying the folder copies them
     include: ['test/**/*.test.ts', 'src/domain/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
+    // the Redis keys of each file's test apps are deleted after it
+    setupFiles: ['test/setup-redis.ts'],
     pool: 'forks',
     // tests mostly wait on PostgreSQL, Redis and child servers: two files at a time even on 2 cores
     maxWorkers: Math.max(2, availableParallelism() - 1),

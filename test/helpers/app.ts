@@ -7,6 +7,7 @@ import { buildApp } from '../../src/server-options.js'
 import { loadConfig, type Config } from '../../src/config.js'
 import { signToken } from '../../src/auth/jwt.js'
 import { withDatabase } from '../../src/db/connection.js'
+import { redisPrefixes } from './redis-prefixes.js'
 
 export const JWT_SECRET = 'test-secret-test-secret-test-secret-42'
 
@@ -46,7 +47,7 @@ export async function createTestDatabase (): Promise<TestDatabase> {
 
 /** Test configuration: the given database, silent logs, a known JWT secret, plus overrides. */
 export function testConfig (databaseUrl: string, env: Record<string, string | undefined> = {}): Config {
-  return loadConfig({
+  const config = loadConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
     DATABASE_URL: databaseUrl,
@@ -58,6 +59,10 @@ export function testConfig (databaseUrl: string, env: Record<string, string | un
     RATE_LIMIT_POINTS: '100000000',
     ...env
   })
+  // its keys on the shared Redis are deleted after the file (test/setup-redis.ts); only a test's own
+  // prefix: never a shared one a test may name (the default, or none)
+  if (config.REDIS_URL && config.REDIS_KEY_PREFIX.startsWith('test-')) redisPrefixes.add(config.REDIS_KEY_PREFIX)
+  return config
 }
 
 export async function buildTestApp (databaseUrl: string, env: Record<string, string | undefined> = {}): Promise<App> {

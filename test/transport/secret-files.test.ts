@@ -12,6 +12,7 @@ import { signToken } from '../../src/auth/jwt.js'
 import { loadConfig } from '../../src/config.js'
 import { createTestDatabase, gql, token, type TestDatabase } from '../helpers/app.js'
 import { describeWith, TEST_REDIS_URL } from '../helpers/services.js'
+import { redisPrefixes } from '../helpers/redis-prefixes.js'
 
 describeWith('redis', 'secrets read from *_FILE', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bastion-secrets-'))
@@ -37,6 +38,8 @@ describeWith('redis', 'secrets read from *_FILE', () => {
     })
     expect({ db: config.DATABASE_URL, redis: config.REDIS_URL, jwt: config.JWT_SECRET, metrics: config.METRICS_TOKEN })
       .toEqual({ db: db.url, redis: TEST_REDIS_URL, jwt: jwtSecret, metrics: metricsToken })
+    // built without testConfig: its Redis keys registered for deletion after the file by hand
+    redisPrefixes.add(config.REDIS_KEY_PREFIX)
     app = await buildApp(config)
     await app.ready()
   })
