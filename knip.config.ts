@@ -29,8 +29,9 @@ const config: KnipConfig = {
     'remark-cli',
     'remark-validate-links'
   ],
-  // system programs the tests drive (installed by .ci/run and the CI workflow), not npm packages
-  ignoreBinaries: ['kubectl', 'redis-server', 'prometheus'],
+  // system programs the tests drive (installed by .ci/run and the CI workflow), not npm packages;
+  // valgrind and callgrind_control: `npm run bench -- --instructions` (bench/instructions.ts)
+  ignoreBinaries: ['kubectl', 'redis-server', 'prometheus', 'valgrind', 'callgrind_control'],
   // a type or interface exported next to the function that takes it (plugin options, results)
   // is part of that function's signature, kept exported so callers can name it
   ignoreExportsUsedInFile: { interface: true, type: true }

@@ -3,14 +3,15 @@
 import autocannon from 'autocannon'
 import { summary } from './summary.js'
 
-const { url, token, seconds, connections, requests } = JSON.parse(process.argv[2]) as {
-  url: string, token: string, seconds: number, connections: number, requests: Array<{ body: string }>
+const { url, token, seconds, amount, connections, requests } = JSON.parse(process.argv[2]) as {
+  url: string, token: string, seconds: number, amount?: number, connections: number, requests: Array<{ body: string }>
 }
 const result = await autocannon({
   url: `${url}/graphql`,
   method: 'POST',
   connections,
-  duration: seconds,
+  // a number of requests (`npm run bench -- --instructions`), else a duration
+  ...(amount ? { amount } : { duration: seconds }),
   headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
   requests: requests.map((r) => ({ method: 'POST', body: r.body }))
 })

@@ -17,14 +17,21 @@ import { migrate } from '../src/db/migrate.js'
 import { seedDatabase } from '../src/db/seed.js'
 import { ROOT } from '../src/paths.js'
 import { startJwksServer } from './jwks-server.js'
+import { callgrind, haveValgrind } from './instructions.js'
 import { MAIN_QUERY, MIXED } from './workloads.js'
 
-const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, warmup: { type: 'string', default: '3' }, steady: { type: 'string', default: '60' }, connections: { type: 'string', default: '50' }, identity: { type: 'boolean', default: false }, rows: { type: 'string' }, 'steady-warmup': { type: 'string', default: '30' }, profile: { type: 'boolean', default: false } } })
+const { values: args } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, warmup: { type: 'string', default: '3' }, steady: { type: 'string', default: '60' }, connections: { type: 'string', default: '50' }, identity: { type: 'boolean', default: false }, rows: { type: 'string' }, 'steady-warmup': { type: 'string', default: '30' }, profile: { type: 'boolean', default: false }, instructions: { type: 'boolean', default: false }, requests: { type: 'string', default: '3000' }, 'warmup-requests': { type: 'string', default: '4000' }, sampling: { type: 'string', default: '0.1' } } })
 const SECONDS = Number(args.seconds)
 const WARMUP = Number(args.warmup)
 const CONNECTIONS = Number(args.connections)
 // `--rows 1,2,8`: only those rows (and no steady run unless `--steady` is given too)
 const ROWS = args.rows ? new Set(args.rows.split(',').map(Number)) : undefined
+// `--instructions`: instructions per request under callgrind (bench/instructions.ts) instead of req/s
+if (args.instructions && !haveValgrind()) {
+  process.stderr.write('npm run bench -- --instructions needs Valgrind (Debian: apt-get install valgrind)\n')
+  process.exit(1)
+}
+const CALLGRIND = args.instructions ? callgrind() : undefined
 const pgUrl = process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL
 const redisUrl = process.env.TEST_REDIS_URL ?? process.env.REDIS_URL
 if (!pgUrl || !redisUrl) {
@@ -79,12 +86,16 @@ interface Started { child: ChildProcess, url: string }
 // its V8 flags (young and old generation sizing, measured in docs/performance.md) are measured too
 const START_ARGS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.split(' ').slice(1)
 
+// set by row(): with `--instructions`, the row's server runs under callgrind (not the probe for the bare route's bytes)
+let counted = false
+
 async function startServer (env: Record<string, string>): Promise<Started> {
   const port = await freePort()
   const out = openSync(join(tmpdir(), `bastion-bench-${port}.log`), 'w')
   // `--profile`: a V8 CPU profile of each server, written when it exits (open it in Chrome DevTools)
   const profile = args.profile ? ['--cpu-prof', '--cpu-prof-dir', join(tmpdir(), 'bastion-bench-profiles')] : []
-  const child = spawn(process.execPath, [...profile, ...START_ARGS], {
+  const command = counted && CALLGRIND ? [...CALLGRIND.prefix, process.execPath] : [process.execPath]
+  const child = spawn(command[0], [...command.slice(1), ...profile, ...START_ARGS], {
     cwd: ROOT, env: { PATH: process.env.PATH, ...env, PORT: String(port) }, stdio: ['ignore', out, out]
   })
   const url = `http://127.0.0.1:${port}`
@@ -124,8 +135,9 @@ function rss (pid: number): { rss: number, peak: number } {
 
 interface Result { rps: number, p50: number, p975: number, p99: number, errors: number, non2xx: number, total: number }
 
-function drive (url: string, seconds: number, requests: Array<{ body: string }>, bearer = token): Result {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', 'bench/drive.ts', JSON.stringify({ url, token: bearer, seconds, connections: CONNECTIONS, requests })], { cwd: ROOT, encoding: 'utf8' })
+/** autocannon for `seconds`, or for `amount` requests when given */
+function drive (url: string, seconds: number, requests: Array<{ body: string }>, bearer = token, amount?: number): Result {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', 'bench/drive.ts', JSON.stringify({ url, token: bearer, seconds, amount, connections: CONNECTIONS, requests })], { cwd: ROOT, encoding: 'utf8' })
   return JSON.parse(out.trim().split('\n').pop()!) as Result
 }
 
@@ -176,6 +188,15 @@ function measure (s: Started, requests: Array<{ body: string }>, bearer = token)
   return { ...result, peakRss: rss(s.child.pid!).peak, cpuPerRequest }
 }
 
+/** `--instructions`: a fixed number of requests after a fixed warm-up, counted by callgrind */
+function measureInstructions (s: Started, requests: Array<{ body: string }>, bearer = token) {
+  drive(s.url, 0, requests, bearer, Number(args['warmup-requests']))
+  CALLGRIND!.zero(s.child.pid!)
+  const result = drive(s.url, 0, requests, bearer, Number(args.requests))
+  const instructions = CALLGRIND!.dump(s.child.pid!) / Math.max(1, result.total)
+  return { ...result, peakRss: rss(s.child.pid!).peak, cpuPerRequest: Number.NaN, instructions }
+}
+
 const main = [{ body: JSON.stringify({ query: MAIN_QUERY }) }]
 process.stderr.write('building...\n')
 execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' })
@@ -205,12 +226,19 @@ try {
     MAX_QUERY_COMPLEXITY: '0', MAX_ALIASES: '0', MAX_TOKENS: '0', MAX_DIRECTIVES: '0'
   }
 
-  const rows: Array<{ name: string } & Result & { peakRss: number, cpuPerRequest: number, detail?: string }> = []
+  const rows: Array<{ name: string } & Result & { peakRss: number, cpuPerRequest: number, instructions?: number, detail?: string }> = []
   async function row (name: string, start: () => Promise<Started>, requests: typeof main | 'k6 mix' = main, bearer = token) {
     if (ROWS && !ROWS.has(Number.parseInt(name))) return
+    if (CALLGRIND && (requests === 'k6 mix' || name.startsWith('1.'))) {
+      process.stderr.write(`${name}: not counted with --instructions (the bare route and the k6 mix are not the production build on the main query)\n`)
+      return
+    }
     process.stderr.write(`${name}...\n`)
-    const s = await start()
-    try { rows.push({ name, ...(requests === 'k6 mix' ? await measureMix(s) : measure(s, requests, bearer)) }) } finally { await stop(s) }
+    counted = true
+    const s = await start().finally(() => { counted = false })
+    try {
+      rows.push({ name, ...(requests === 'k6 mix' ? await measureMix(s) : CALLGRIND ? measureInstructions(s, requests, bearer) : measure(s, requests, bearer)) })
+    } finally { await stop(s) }
   }
 
   // the bytes the real server answers, for the bare route
@@ -233,8 +261,9 @@ try {
   idp.server.close()
   if (!args.identity) {
     const sink = await startSink()
-    await row('7. full stack, tracing 10% (OTLP to a local receiver)', () => startServer({
-      ...production, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1'
+    // `--sampling 0` or `--sampling 1`: what a request that is not sampled, or one that is, costs
+    await row(`7. full stack, tracing ${Number(args.sampling) * 100}% (OTLP to a local receiver)`, () => startServer({
+      ...production, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: args.sampling
     }))
     await stop(sink)
     // the k6 suite's mix (k6/lib/operations.js), hostile operations included: per-operation p95 below
@@ -242,24 +271,30 @@ try {
   }
 
   const f = (n: number) => n.toLocaleString('en-US', { maximumFractionDigits: 0 })
-  const byRow = (n: number) => rows.find((r) => r.name.startsWith(`${n}.`))
-  const base = byRow(1)?.rps
-  process.stdout.write('\n| configuration | req/s | p50 ms | p97.5 ms | p99 ms | errors | non-2xx | peak RSS MB | CPU ms/req | ratio |\n|---|---|---|---|---|---|---|---|---|---|\n')
-  for (const r of rows) process.stdout.write(`| ${r.name} | ${f(r.rps)} | ${r.p50} | ${r.p975} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${f(r.peakRss)} | ${r.cpuPerRequest.toFixed(3)} | ${base ? (r.rps / base).toFixed(2) : '-'} |\n`)
-  process.stdout.write('\n')
-  const ratio = (label: string, a: number, b: number) => {
-    const ra = byRow(a)
-    const rb = byRow(b)
-    if (ra && rb) process.stdout.write(`${label}: ${(ra.rps / rb.rps).toFixed(2)}\n`)
+  if (CALLGRIND) {
+    const full = rows.find((r) => r.name.startsWith('2.'))?.instructions
+    process.stdout.write(`\n${args['warmup-requests']} requests of warm-up, then ${args.requests} counted (every thread of the server):\n\n| configuration | instructions per request | against row 2 |\n|---|---|---|\n`)
+    for (const r of rows) process.stdout.write(`| ${r.name} | ${f(r.instructions!)} | ${full ? (r.instructions! / full).toFixed(3) : '-'} |\n`)
+  } else {
+    const byRow = (n: number) => rows.find((r) => r.name.startsWith(`${n}.`))
+    const base = byRow(1)?.rps
+    process.stdout.write('\n| configuration | req/s | p50 ms | p97.5 ms | p99 ms | errors | non-2xx | peak RSS MB | CPU ms/req | ratio |\n|---|---|---|---|---|---|---|---|---|---|\n')
+    for (const r of rows) process.stdout.write(`| ${r.name} | ${f(r.rps)} | ${r.p50} | ${r.p975} | ${r.p99} | ${r.errors} | ${r.non2xx} | ${f(r.peakRss)} | ${r.cpuPerRequest.toFixed(3)} | ${base ? (r.rps / base).toFixed(2) : '-'} |\n`)
+    process.stdout.write('\n')
+    const ratio = (label: string, a: number, b: number) => {
+      const ra = byRow(a)
+      const rb = byRow(b)
+      if (ra && rb) process.stdout.write(`${label}: ${(ra.rps / rb.rps).toFixed(2)}\n`)
+    }
+    ratio('full stack / bare route', 2, 1)
+    ratio('full stack / hardening off', 2, 3)
+    ratio('RS256 (JWKS) / HS256', 6, 2)
+    ratio(`tracing ${Number(args.sampling) * 100}% / full stack`, 7, 2)
   }
-  ratio('full stack / bare route', 2, 1)
-  ratio('full stack / hardening off', 2, 3)
-  ratio('RS256 (JWKS) / HS256', 6, 2)
-  ratio('tracing 10% / full stack', 7, 2)
   for (const r of rows) if (r.detail) process.stdout.write(`\n${r.name}:\n${r.detail}\n`)
 
   // `--steady 0` skips it
-  if (Number(args.steady) > 0 && !args.identity) {
+  if (Number(args.steady) > 0 && !args.identity && !CALLGRIND) {
     process.stderr.write(`steady load for ${args.steady} s after ${args['steady-warmup']} s of warm-up...\n`)
     const steady = await startServer(production)
     drive(steady.url, Number(args['steady-warmup']), main)
@@ -274,4 +309,5 @@ try {
   }
 } finally {
   await cleanUp()
+  CALLGRIND?.cleanUp()
 }
