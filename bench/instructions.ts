@@ -1,8 +1,9 @@
 // `npm run bench -- --instructions`: the instructions a configuration executes per request, counted
 // by Valgrind's callgrind, instead of req/s and CPU time. On a shared or virtual machine, req/s and
 // CPU time move by 20% or more between two runs of the same build (other tenants, the CPU's caches
-// and clock); the instruction count of the same requests moves by about 1%, so a change of a few
-// percent can be told from noise. It counts instructions, not time: the cost of a system call or a
+// and clock), on one host by a factor of two; the instruction count of the same requests moves by
+// a few percent (how many requests share an event-loop turn still varies), so a change of 10% shows
+// in one run and one of a few percent in several. It counts instructions, not time: the cost of a system call or a
 // cache miss is not in it, and work done on a timer (metrics sampling, span export) weighs more than
 // under real load, because the server runs about 50 times slower under Valgrind.
 //
@@ -42,7 +43,8 @@ export function callgrind (): Callgrind {
   // callgrind_control looks for them with its own: the same value on both sides
   const control = (pid: number, action: string) => execFileSync('callgrind_control', [`--vgdb-prefix=${vgdb}`, action, String(pid)], { env: { ...process.env, HOST: '127.0.0.1' }, stdio: 'ignore' })
   return {
-    prefix: ['valgrind', '--tool=callgrind', '--smc-check=all-non-file', '--vgdb=yes', `--vgdb-prefix=${vgdb}`, `--callgrind-out-file=${join(dir, 'callgrind.%p')}`],
+    // --smc-check: V8 writes and rewrites the machine code it runs; Valgrind's own messages to a file
+    prefix: ['valgrind', '--tool=callgrind', '--smc-check=all-non-file', '--vgdb=yes', `--vgdb-prefix=${vgdb}`, `--callgrind-out-file=${join(dir, 'callgrind.%p')}`, `--log-file=${join(dir, 'valgrind.%p.log')}`],
     zero: (pid) => control(pid, '--zero'),
     dump: (pid) => {
       control(pid, '--dump')
