@@ -232,7 +232,7 @@ try {
   async function row (name: string, start: () => Promise<Started>, requests: typeof main | 'k6 mix' = main, bearer = token) {
     if (ROWS && !ROWS.has(Number.parseInt(name))) return
     if (CALLGRIND && requests === 'k6 mix') {
-      process.stderr.write(`${name}: not counted with --instructions (its operations differ in cost: count rows 2 to 7)\n`)
+      process.stderr.write(`${name}: not counted with --instructions (its operations differ in cost: count rows 1 to 7)\n`)
       return
     }
     process.stderr.write(`${name}...\n`)
