@@ -2,11 +2,12 @@
 // by Valgrind's callgrind, instead of req/s and CPU time. On a shared or virtual machine, req/s and
 // CPU time move by 20% or more between two runs of the same build (other tenants, the CPU's caches
 // and clock), on one host by a factor of two; the instruction count of the same requests moves by
-// a few percent (how many requests share an event-loop turn still varies), so a change of 10% shows
-// in one run and one of a few percent in several. It counts instructions, not time: the cost of a system call or a
-// cache miss is not in it, and work done on a timer (metrics sampling, span export), and V8 compiling
-// what those timers run, weighs more than under real load, because the server runs about 50 times
-// slower under Valgrind: compare rows counted with the same warm-up (docs/performance.md).
+// several percent (how many requests share an event-loop turn still varies). It counts
+// instructions, not time: the cost of a system call or a cache miss is not in it, and work done on
+// a timer (metrics sampling, span export), and V8 compiling what those timers run, weighs more than
+// under real load, because the server runs about 50 times slower under Valgrind: compare rows
+// counted with the same warm-up, and read differences of 10% or less as unresolved
+// (docs/performance.md).
 //
 // The server (the production build, the start command's flags) runs under callgrind; after the
 // warm-up requests (V8 has compiled the hot code by then) its counters are zeroed, the measured

@@ -88,14 +88,16 @@ const START_ARGS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
 
 // set by row(): with `--instructions`, the row's server runs under callgrind (not the probe for the bare route's bytes)
 let counted = false
+/** node, or node under callgrind for a counted row: the command and its leading arguments */
+const nodeCommand = () => counted && CALLGRIND ? [...CALLGRIND.prefix, process.execPath] : [process.execPath]
 
 async function startServer (env: Record<string, string>): Promise<Started> {
   const port = await freePort()
   const out = openSync(join(tmpdir(), `bastion-bench-${port}.log`), 'w')
   // `--profile`: a V8 CPU profile of each server, written when it exits (open it in Chrome DevTools)
   const profile = args.profile ? ['--cpu-prof', '--cpu-prof-dir', join(tmpdir(), 'bastion-bench-profiles')] : []
-  const command = counted && CALLGRIND ? [...CALLGRIND.prefix, process.execPath] : [process.execPath]
-  const child = spawn(command[0], [...command.slice(1), ...profile, ...START_ARGS], {
+  const [command, ...prefix] = nodeCommand()
+  const child = spawn(command, [...prefix, ...profile, ...START_ARGS], {
     cwd: ROOT, env: { PATH: process.env.PATH, ...env, PORT: String(port) }, stdio: ['ignore', out, out]
   })
   const url = `http://127.0.0.1:${port}`
@@ -104,9 +106,9 @@ async function startServer (env: Record<string, string>): Promise<Started> {
 }
 
 async function startBare (body: string): Promise<Started> {
-  const command = counted && CALLGRIND ? [...CALLGRIND.prefix, process.execPath] : [process.execPath]
+  const [command, ...prefix] = nodeCommand()
   // HOST: the name of Valgrind's control pipes (bench/instructions.ts); the bare server ignores it
-  const child = spawn(command[0], [...command.slice(1), '--import', 'tsx', 'bench/bare-server.ts', body], { cwd: ROOT, env: { ...process.env, HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(command, [...prefix, '--import', 'tsx', 'bench/bare-server.ts', body], { cwd: ROOT, env: { ...process.env, HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'inherit'] })
   const [chunk] = await once(child.stdout!, 'data') as [Buffer]
   return { child, url: `http://127.0.0.1:${chunk.toString().trim()}` }
 }
